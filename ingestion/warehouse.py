@@ -1,0 +1,262 @@
+"""The raw layer on DuckDB (DESIGN section 3): its tables, and atomic, idempotent day loads.
+
+Every ingestion job writes through `DayLoad`: the day's partition (and the day's rejects) is deleted and
+re-inserted inside one transaction, so a day is either the previous good data or the new complete data,
+never a mixture. Each attempt, good or failed, is recorded in `raw._loads`.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+RAW_SCHEMA = "raw"
+
+_USER = "struct(id bigint, login varchar, gravatar_id varchar, avatar_url varchar, url varchar)"
+
+RAW_DDL: dict[str, str] = {
+    "github_events": f"""
+        create table if not exists raw.github_events (
+            id varchar not null,
+            type varchar,
+            public boolean,
+            created_at timestamp,
+            repo struct(id bigint, name varchar, url varchar),
+            actor {_USER},
+            org {_USER},
+            payload varchar,
+            other varchar,
+            archive_day date not null,
+            _source_file varchar,
+            _loaded_at timestamp
+        )""",
+    "optimism_transactions": """
+        create table if not exists raw.optimism_transactions (
+            block_timestamp timestamp not null,
+            block_number bigint,
+            transaction_hash varchar not null,
+            transaction_index bigint,
+            from_address varchar,
+            to_address varchar,
+            value decimal(38, 0),
+            gas bigint,
+            gas_price decimal(38, 0),
+            input varchar,
+            receipt_gas_used bigint,
+            receipt_effective_gas_price decimal(38, 0),
+            receipt_status bigint,
+            receipt_contract_address varchar,
+            block_day date not null,
+            _source_file varchar,
+            _loaded_at timestamp
+        )""",
+    "registry_projects": """
+        create table if not exists raw.registry_projects (
+            project_name varchar not null,
+            display_name varchar,
+            description varchar,
+            websites varchar[],
+            social varchar,
+            _source_file varchar,
+            _loaded_at timestamp
+        )""",
+    "registry_collections": """
+        create table if not exists raw.registry_collections (
+            collection_name varchar not null,
+            display_name varchar,
+            description varchar,
+            project_name varchar,
+            _source_file varchar,
+            _loaded_at timestamp
+        )""",
+    "registry_artifacts": """
+        create table if not exists raw.registry_artifacts (
+            project_name varchar not null,
+            artifact_source varchar not null,
+            artifact_kind varchar not null,
+            artifact_namespace varchar,
+            artifact_name varchar,
+            artifact_url varchar,
+            network varchar,
+            tags varchar[],
+            address_label varchar,
+            _source_file varchar,
+            _loaded_at timestamp
+        )""",
+    "_rejects": """
+        create table if not exists raw._rejects (
+            source varchar not null,
+            day date,
+            source_file varchar,
+            line_number bigint,
+            error varchar,
+            raw_line varchar,
+            _loaded_at timestamp
+        )""",
+    "_loads": """
+        create table if not exists raw._loads (
+            load_id varchar not null,
+            source varchar not null,
+            day date,
+            status varchar not null,
+            started_at timestamp,
+            finished_at timestamp,
+            duration_seconds double,
+            files_expected integer,
+            files_read integer,
+            missing_files varchar[],
+            rows_read bigint,
+            rows_kept bigint,
+            rows_rejected bigint,
+            bytes_scanned bigint,
+            error varchar
+        )""",
+}
+
+
+def utcnow() -> datetime:
+    """Naive UTC timestamp: the raw layer stores UTC in `timestamp` columns."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(path), read_only=read_only)
+    if not read_only:
+        ensure_raw_schema(con)
+    return con
+
+
+def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(f"create schema if not exists {RAW_SCHEMA}")
+    for ddl in RAW_DDL.values():
+        con.execute(ddl)
+
+
+@dataclass
+class LoadStats:
+    """What one day load saw. Filled in by the source while it runs."""
+
+    files_expected: int = 0
+    files_read: int = 0
+    missing_files: list[str] = field(default_factory=list)
+    rows_read: int = 0
+    rows_kept: int = 0
+    rows_rejected: int = 0
+    bytes_scanned: int = 0
+
+
+@dataclass(frozen=True)
+class Reject:
+    source_file: str
+    line_number: int
+    error: str
+    raw_line: str
+
+
+class DayLoad:
+    """One day's partition of one raw table, replaced whole inside one transaction."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, source: str, table: str, day_column: str, day: date):
+        self.con = con
+        self.source = source
+        self.table = table
+        self.day_column = day_column
+        self.day = day
+        self.stats = LoadStats()
+        self.loaded_at = utcnow()
+        self._rejects: list[Reject] = []
+
+    def insert(self, batch: pa.Table) -> None:
+        """Append rows (an Arrow table whose column names match the raw table) to the day."""
+        if batch.num_rows == 0:
+            return
+        self.con.register("_impact_batch", batch)
+        try:
+            self.con.execute(f"insert into {RAW_SCHEMA}.{self.table} by name select * from _impact_batch")
+        finally:
+            self.con.unregister("_impact_batch")
+
+    def reject(self, source_file: str, line_number: int, error: str, raw_line: str) -> None:
+        self.stats.rows_rejected += 1
+        self._rejects.append(Reject(source_file, line_number, error, raw_line))
+        if len(self._rejects) >= 10_000:
+            self._flush_rejects()
+
+    def _flush_rejects(self) -> None:
+        if not self._rejects:
+            return
+        self.con.executemany(
+            f"insert into {RAW_SCHEMA}._rejects values (?, ?, ?, ?, ?, ?, ?)",
+            [
+                (self.source, self.day, r.source_file, r.line_number, r.error, r.raw_line, self.loaded_at)
+                for r in self._rejects
+            ],
+        )
+        self._rejects.clear()
+
+    def _begin(self) -> None:
+        self.con.execute("begin transaction")
+        self.con.execute(
+            f"delete from {RAW_SCHEMA}.{self.table} where {self.day_column} = ?", [self.day]
+        )
+        self.con.execute(f"delete from {RAW_SCHEMA}._rejects where source = ? and day = ?", [self.source, self.day])
+
+
+@contextmanager
+def day_load(
+    con: duckdb.DuckDBPyConnection, source: str, table: str, day_column: str, day: date
+) -> Iterator[DayLoad]:
+    """Replace one day atomically; record the attempt in raw._loads whether it succeeds or fails.
+
+    Usage::
+
+        with day_load(con, "github", "github_events", "archive_day", day) as load:
+            load.insert(arrow_table)
+            load.reject(file, line_number, "invalid JSON", line)
+            load.stats.rows_read += n
+    """
+    load = DayLoad(con, source, table, day_column, day)
+    started = time.perf_counter()
+    load._begin()
+    try:
+        yield load
+        load._flush_rejects()
+        con.execute("commit")
+    except BaseException as exc:
+        con.execute("rollback")
+        _record(con, load, "failed", time.perf_counter() - started, f"{type(exc).__name__}: {exc}")
+        raise
+    _record(con, load, "ok", time.perf_counter() - started, None)
+
+
+def _record(con: duckdb.DuckDBPyConnection, load: DayLoad, status: str, seconds: float, error: str | None) -> None:
+    s = load.stats
+    con.execute(
+        f"insert into {RAW_SCHEMA}._loads values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            uuid.uuid4().hex,
+            load.source,
+            load.day,
+            status,
+            load.loaded_at,
+            utcnow(),
+            round(seconds, 6),
+            s.files_expected,
+            s.files_read,
+            s.missing_files,
+            s.rows_read,
+            s.rows_kept if status == "ok" else 0,
+            s.rows_rejected,
+            s.bytes_scanned,
+            error,
+        ],
+    )
