@@ -7,6 +7,7 @@ never a mixture. Each attempt, good or failed, is recorded in `raw._loads`.
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from collections.abc import Iterator
@@ -122,6 +123,10 @@ RAW_DDL: dict[str, str] = {
 }
 
 
+_IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")
+"""Table and column names below are the module's own constants, checked against this before use in SQL."""
+
+
 def utcnow() -> datetime:
     """Naive UTC timestamp: the raw layer stores UTC in `timestamp` columns."""
     return datetime.now(UTC).replace(tzinfo=None)
@@ -166,6 +171,8 @@ class DayLoad:
     """One day's partition of one raw table, replaced whole inside one transaction."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, source: str, table: str, day_column: str, day: date):
+        if table not in RAW_DDL or not _IDENTIFIER.fullmatch(day_column):
+            raise ValueError(f"{table}.{day_column} is not a raw-layer table and column")
         self.con = con
         self.source = source
         self.table = table
@@ -181,7 +188,7 @@ class DayLoad:
             return
         self.con.register("_impact_batch", batch)
         try:
-            self.con.execute(f"insert into {RAW_SCHEMA}.{self.table} by name select * from _impact_batch")
+            self.con.execute(f"insert into {RAW_SCHEMA}.{self.table} by name select * from _impact_batch")  # noqa: S608
         finally:
             self.con.unregister("_impact_batch")
 
@@ -195,7 +202,7 @@ class DayLoad:
         if not self._rejects:
             return
         self.con.executemany(
-            f"insert into {RAW_SCHEMA}._rejects values (?, ?, ?, ?, ?, ?, ?)",
+            f"insert into {RAW_SCHEMA}._rejects values (?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
             [
                 (self.source, self.day, r.source_file, r.line_number, r.error, r.raw_line, self.loaded_at)
                 for r in self._rejects
@@ -206,9 +213,13 @@ class DayLoad:
     def _begin(self) -> None:
         self.con.execute("begin transaction")
         self.con.execute(
-            f"delete from {RAW_SCHEMA}.{self.table} where {self.day_column} = ?", [self.day]
+            f"delete from {RAW_SCHEMA}.{self.table} where {self.day_column} = ?",  # noqa: S608
+            [self.day],
         )
-        self.con.execute(f"delete from {RAW_SCHEMA}._rejects where source = ? and day = ?", [self.source, self.day])
+        self.con.execute(
+            f"delete from {RAW_SCHEMA}._rejects where source = ? and day = ?",  # noqa: S608
+            [self.source, self.day],
+        )
 
 
 @contextmanager
@@ -238,10 +249,12 @@ def day_load(
     _record(con, load, "ok", time.perf_counter() - started, None)
 
 
-def _record(con: duckdb.DuckDBPyConnection, load: DayLoad, status: str, seconds: float, error: str | None) -> None:
+def _record(
+    con: duckdb.DuckDBPyConnection, load: DayLoad, status: str, seconds: float, error: str | None
+) -> None:
     s = load.stats
     con.execute(
-        f"insert into {RAW_SCHEMA}._loads values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        f"insert into {RAW_SCHEMA}._loads values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
         [
             uuid.uuid4().hex,
             load.source,

@@ -1,0 +1,274 @@
+"""The `impact` command line: one CLI drives every step and the whole run."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from datetime import date, datetime
+from functools import wraps
+from typing import Any
+
+import click
+from rich.console import Console
+
+from ingestion.errors import ConfigError, ImpactError
+from ingestion.settings import Settings
+
+stdout = Console(highlight=False)
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 110}
+
+
+def _parse_day(ctx: click.Context, param: click.Parameter, value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return datetime.strptime(value, "%Y-%m-%d").date()
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a day: use YYYY-MM-DD, e.g. 2025-10-05") from None
+
+
+def day_range(func: Callable[..., Any]) -> Callable[..., Any]:
+    """--start and --end (inclusive, UTC days); --end defaults to --start."""
+
+    @click.option("--start", required=True, callback=_parse_day, help="First UTC day, YYYY-MM-DD.")
+    @click.option("--end", callback=_parse_day, help="Last UTC day, inclusive (default: --start).")
+    @wraps(func)
+    def wrapper(*args: Any, start: date, end: date | None, **kwargs: Any) -> Any:
+        end = end or start
+        if end < start:
+            raise click.BadParameter(f"--end {end} is before --start {start}", param_hint="--end")
+        return func(*args, start=start, end=end, **kwargs)
+
+    return wrapper
+
+
+def settings_options(*names: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Shared path options; each falls back to its environment variable, then to the project default."""
+    options = {
+        "registry": click.option(
+            "--registry-dir",
+            type=click.Path(file_okay=False),
+            help="Registry folder [env IMPACT_REGISTRY_DIR].",
+        ),
+        "gharchive": click.option(
+            "--gharchive-dir",
+            type=click.Path(file_okay=False),
+            help="Folder of GH Archive hour files YYYY-MM-DD-H.json.gz [env IMPACT_GHARCHIVE_DIR].",
+        ),
+        "duckdb": click.option(
+            "--duckdb-path", type=click.Path(dir_okay=False), help="Warehouse file [env IMPACT_DUCKDB_PATH]."
+        ),
+    }
+
+    def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+        for name in reversed(names):
+            func = options[name](func)
+
+        @wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            overrides = {
+                key: kwargs.pop(key, None) for key in ("registry_dir", "gharchive_dir", "duckdb_path")
+            }
+            settings = Settings.from_env().with_overrides(**overrides)
+            return func(*args, settings=settings, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+progress_option = click.option("--no-progress", is_flag=True, help="Hide progress bars (logs stay).")
+
+
+@click.group(context_settings=CONTEXT)
+@click.version_option(package_name="impact-warehouse")
+def cli() -> None:
+    """The open-source impact warehouse: registry -> GitHub/onchain ingestion -> dbt marts -> Postgres.
+
+    \b
+    Example:
+      impact demo                                   # the whole pipeline on the shipped sample
+      impact run --start 2025-10-05 --end 2025-10-08
+      impact status
+    """
+
+
+# --- registry ---------------------------------------------------------------------------------------------
+
+
+@cli.group(context_settings=CONTEXT)
+def registry() -> None:
+    """Check and load the project registry (YAML, oss-directory layout).
+
+    \b
+    Example:
+      impact registry validate --registry-dir registry/
+    """
+
+
+@registry.command("validate", context_settings=CONTEXT)
+@settings_options("registry")
+def registry_validate(settings: Settings) -> None:
+    """Check every project and collection file; each problem names the file and the field.
+
+    \b
+    Example:
+      impact registry validate
+      IMPACT_REGISTRY_DIR=../oss-directory/data impact registry validate
+    """
+    from ingestion.registry import load_registry
+
+    reg = load_registry(settings.registry_dir, settings.seeds_dir)
+    artifacts = sum(len(p.github) + len(p.blockchain) for p in reg.projects)
+    stdout.print(
+        f"registry ok: {len(reg.projects)} projects, {len(reg.collections)} collections, "
+        f"{artifacts} artifact entries ({settings.registry_dir})"
+    )
+
+
+@registry.command("load", context_settings=CONTEXT)
+@settings_options("registry", "duckdb")
+def registry_load(settings: Settings) -> None:
+    """Validate the registry, then replace raw.registry_* in the warehouse in one transaction.
+
+    \b
+    Example:
+      impact registry load --duckdb-path warehouse.duckdb
+    """
+    from ingestion.pipeline import load_registry_step
+
+    load_registry_step(settings)
+
+
+# --- ingest -----------------------------------------------------------------------------------------------
+
+
+@cli.group(context_settings=CONTEXT)
+def ingest() -> None:
+    """Filter a source down to the tracked artifacts and land it in the raw layer, one day at a time.
+
+    \b
+    Example:
+      impact ingest github --start 2025-10-05 --end 2025-10-08
+    """
+
+
+@ingest.command("github", context_settings=CONTEXT)
+@day_range
+@settings_options("registry", "gharchive", "duckdb")
+@progress_option
+def ingest_github_cmd(settings: Settings, start: date, end: date, no_progress: bool) -> None:
+    """Keep the GH Archive events of tracked repos and orgs; each day is replaced atomically.
+
+    Reads the hour files YYYY-MM-DD-H.json.gz of each day; a missing hour is reported, a malformed line is
+    quarantined in raw._rejects with its file and line, a truncated file fails its day and writes nothing.
+
+    \b
+    Example:
+      impact ingest github --start 2025-10-05 --end 2025-10-08 --gharchive-dir ~/gharchive
+    """
+    from ingestion.pipeline import ingest_github_step, load_registry_step
+
+    reg = load_registry_step(settings)
+    ingest_github_step(settings, reg, start, end, progress=not no_progress)
+
+
+# --- build / run / demo -----------------------------------------------------------------------------------
+
+
+@cli.command(context_settings={**CONTEXT, "ignore_unknown_options": True})
+@click.option("--target", help="dbt target from profiles.example.yml (default: local, the DuckDB file).")
+@click.argument("dbt_args", nargs=-1, type=click.UNPROCESSED)
+@settings_options("duckdb")
+def build(settings: Settings, target: str | None, dbt_args: tuple[str, ...]) -> None:
+    """Run `dbt build` on the warehouse with the project's example profile (extra arguments go to dbt).
+
+    \b
+    Example:
+      impact build
+      impact build --select +events_daily_to_project
+    """
+    from ingestion.dbt import run_dbt
+
+    run_dbt(settings, ["build", *dbt_args], target=target, quiet=False)
+
+
+@cli.command(context_settings=CONTEXT)
+@day_range
+@settings_options("registry", "gharchive", "duckdb")
+@progress_option
+@click.option(
+    "--export/--no-export", default=None, help="Export marts to Postgres (default: if IMPACT_POSTGRES_URL)."
+)
+def run(settings: Settings, start: date, end: date, no_progress: bool, export: bool | None) -> None:
+    """The whole pipeline: registry -> GitHub ingestion -> dbt build (-> Postgres export).
+
+    \b
+    Example:
+      impact run --start 2025-10-05 --end 2025-10-08
+      IMPACT_GHARCHIVE_DIR=~/gharchive impact run --start 2024-05-01 --end 2024-05-31
+    """
+    from ingestion.pipeline import run as run_pipeline
+
+    if export and not settings.postgres_url:
+        raise ConfigError("--export needs IMPACT_POSTGRES_URL, e.g. postgresql://user@127.0.0.1:5432/db")
+    result = run_pipeline(settings, start, end, progress=not no_progress, export=export)
+    if result.export_failed:
+        raise ImpactError("the Postgres export failed for at least one table (see above)")
+
+
+@cli.command(context_settings=CONTEXT)
+@settings_options("duckdb")
+@progress_option
+def demo(settings: Settings, no_progress: bool) -> None:
+    """Generate the sample (GH Archive hours for the sample registry), run the pipeline, print activity.
+
+    The sample covers 2025-10-05 to 2025-10-08, across GH Archive's 2025-10-07 payload change, with one hour
+    left out on purpose (reported, not fatal).
+
+    \b
+    Example:
+      impact demo
+      IMPACT_DUCKDB_PATH=/tmp/demo.duckdb impact demo
+    """
+    from ingestion.pipeline import run as run_pipeline
+    from ingestion.pipeline import sample_dir
+    from ingestion.report import print_activity
+    from ingestion.sample.gharchive import DEMO_END, DEMO_START, write_demo_sample
+
+    out = sample_dir(settings)
+    files = write_demo_sample(out)
+    stdout.print(f"sample: {len(files)} GH Archive hour files in {out}")
+    settings = settings.with_overrides(gharchive_dir=out)
+    run_pipeline(settings, DEMO_START, DEMO_END, progress=not no_progress, export=False)
+    print_activity(settings.duckdb_path, stdout)
+
+
+@cli.command(context_settings=CONTEXT)
+@settings_options("duckdb")
+def status(settings: Settings) -> None:
+    """Show what has been loaded per source and day, and the last dbt build.
+
+    \b
+    Example:
+      impact status
+    """
+    from ingestion.report import status_tables
+
+    for table in status_tables(settings.duckdb_path, settings.project_dir):
+        stdout.print(table)
+
+
+def main() -> None:
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except ImpactError as exc:
+        click.secho(f"error: {exc}", err=True, fg="red")
+        sys.exit(exc.exit_code)

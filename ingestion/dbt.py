@@ -1,0 +1,84 @@
+"""Run dbt in-process against the project, with the example profile unless the user brings their own."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from ingestion.errors import BuildError, ConfigError
+from ingestion.log import step
+from ingestion.settings import ENV_DUCKDB_PATH, Settings
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    ok: bool
+    counts: dict[str, int]
+    failures: tuple[str, ...]
+    seconds: float
+
+
+@contextmanager
+def profiles_dir(settings: Settings) -> Iterator[Path]:
+    """The folder dbt reads profiles.yml from.
+
+    DBT_PROFILES_DIR wins when the user set it; otherwise a temporary folder holding profiles.example.yml as
+    profiles.yml, so the CLI works without anyone copying a file.
+    """
+    user_dir = os.environ.get("DBT_PROFILES_DIR")
+    if user_dir:
+        yield Path(user_dir)
+        return
+    example = settings.project_dir / "profiles.example.yml"
+    if not example.is_file():
+        raise ConfigError(
+            f"{example} is missing: the dbt project folder is incomplete (set IMPACT_DBT_PROJECT_DIR)"
+        )
+    with tempfile.TemporaryDirectory(prefix="impact-profiles-") as tmp:
+        shutil.copyfile(example, Path(tmp) / "profiles.yml")
+        yield Path(tmp)
+
+
+def run_dbt(
+    settings: Settings, args: Sequence[str], target: str | None = None, quiet: bool = True
+) -> BuildResult:
+    """Run `dbt <args>` (e.g. ["build"]) and return what happened; raises BuildError when dbt fails."""
+    from dbt.cli.main import dbtRunner
+
+    os.environ[ENV_DUCKDB_PATH] = str(settings.duckdb_path)
+    started = time.perf_counter()
+    with profiles_dir(settings) as pdir:
+        cli_args = [
+            *args,
+            "--project-dir",
+            str(settings.project_dir),
+            "--profiles-dir",
+            str(pdir),
+        ]
+        if target:
+            cli_args += ["--target", target]
+        flags = ["--quiet"] if quiet else []
+        result = dbtRunner().invoke([*flags, *cli_args])
+    seconds = time.perf_counter() - started
+    counts: dict[str, int] = {}
+    failures: list[str] = []
+    for node_result in getattr(result.result, "results", None) or []:
+        status = str(getattr(node_result.status, "value", node_result.status))
+        counts[status] = counts.get(status, 0) + 1
+        if status in {"error", "fail"}:
+            node = node_result.node
+            failures.append(f"{node.resource_type} {node.name}: {node_result.message}")
+    outcome = BuildResult(ok=bool(result.success), counts=counts, failures=tuple(failures), seconds=seconds)
+    step(f"dbt {' '.join(args)}", seconds, **counts)
+    if not result.success:
+        detail = "\n  ".join(failures) or str(result.exception or "see the dbt output above")
+        raise BuildError(
+            f"dbt {' '.join(args)} failed:\n  {detail}\nFix the model or test named above, then re-run."
+        )
+    return outcome

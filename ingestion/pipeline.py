@@ -1,0 +1,108 @@
+"""The whole run: registry -> GitHub ingestion -> dbt build (-> export when Postgres is configured)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from ingestion.log import step, warn
+from ingestion.settings import Settings
+from ingestion.warehouse import connect
+
+
+@dataclass(frozen=True)
+class RunResult:
+    days: int
+    events_kept: int
+    events_rejected: int
+    missing_hours: int
+    export_failed: bool = False
+
+
+def load_registry_step(settings: Settings) -> object:
+    """Validate the registry and replace raw.registry_*; returns the Registry."""
+    from ingestion.registry import load_registry, write_registry
+
+    started = time.perf_counter()
+    registry = load_registry(settings.registry_dir, settings.seeds_dir)
+    con = connect(settings.duckdb_path)
+    try:
+        counts = write_registry(con, registry)
+    finally:
+        con.close()
+    step("registry loaded", time.perf_counter() - started, **counts)
+    return registry
+
+
+def ingest_github_step(settings: Settings, registry: object, start: date, end: date, progress: bool) -> list:
+    from ingestion.sources.gharchive import ingest_github
+
+    if not settings.gharchive_dir.is_dir():
+        from ingestion.errors import ConfigError
+
+        raise ConfigError(
+            f"GH Archive folder {settings.gharchive_dir} does not exist: set IMPACT_GHARCHIVE_DIR or pass "
+            "--gharchive-dir (a folder of YYYY-MM-DD-H.json.gz hour files)"
+        )
+    started = time.perf_counter()
+    con = connect(settings.duckdb_path)
+    try:
+        results = ingest_github(
+            con, settings.gharchive_dir, registry.tracked_github(), start, end, progress=progress
+        )
+    finally:
+        con.close()
+    missing = sum(len(r.missing_files) for r in results)
+    step(
+        "github ingested",
+        time.perf_counter() - started,
+        days=len(results),
+        read=sum(r.rows_read for r in results),
+        kept=sum(r.rows_kept for r in results),
+        rejected=sum(r.rows_rejected for r in results),
+        missing_hours=missing,
+    )
+    if missing:
+        for r in results:
+            if r.missing_files:
+                warn(f"{r.day}: {len(r.missing_files)} hour file(s) missing: {', '.join(r.missing_files)}")
+    return results
+
+
+def export_step(settings: Settings, progress: bool) -> bool:
+    """Export flagged marts to Postgres; returns True when a table failed."""
+    from ingestion.export.postgres import DuckDBReader, export_postgres, tables_from_manifest
+
+    tables = tables_from_manifest(settings.project_dir / "target" / "manifest.json")
+    summary = export_postgres(
+        DuckDBReader(settings.duckdb_path), settings.postgres_url, tables, progress=progress
+    )
+    return bool(getattr(summary, "failed", False))
+
+
+def run(
+    settings: Settings, start: date, end: date, progress: bool = True, export: bool | None = None
+) -> RunResult:
+    from ingestion.dbt import run_dbt
+
+    registry = load_registry_step(settings)
+    results = ingest_github_step(settings, registry, start, end, progress)
+    run_dbt(settings, ["build"])
+    export_failed = False
+    if export is None:
+        export = settings.postgres_url is not None
+    if export:
+        export_failed = export_step(settings, progress)
+    return RunResult(
+        days=len(results),
+        events_kept=sum(r.rows_kept for r in results),
+        events_rejected=sum(r.rows_rejected for r in results),
+        missing_hours=sum(len(r.missing_files) for r in results),
+        export_failed=export_failed,
+    )
+
+
+def sample_dir(settings: Settings) -> Path:
+    return settings.project_dir / "data" / "sample" / "gharchive"

@@ -1,0 +1,172 @@
+"""What the CLI prints from the warehouse: per-project activity, load status."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+from rich.console import Console
+from rich.table import Table
+
+from ingestion.errors import ConfigError
+
+ACTIVITY_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("PUSH", "pushes"),
+    ("COMMIT_CODE", "commits"),
+    ("PULL_REQUEST_OPENED", "PRs opened"),
+    ("PULL_REQUEST_MERGED", "PRs merged"),
+    ("ISSUE_OPENED", "issues opened"),
+    ("ISSUE_CLOSED", "issues closed"),
+    ("ISSUE_COMMENT", "comments"),
+    ("STARRED", "stars"),
+    ("FORKED", "forks"),
+    ("RELEASE_PUBLISHED", "releases"),
+)
+
+
+def open_read_only(path: Path) -> duckdb.DuckDBPyConnection:
+    if not path.exists():
+        raise ConfigError(
+            f"no warehouse at {path}: run `impact run --start D --end D` (or `impact demo`) first"
+        )
+    return duckdb.connect(str(path), read_only=True)
+
+
+def _has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    found = con.execute(
+        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+        [schema, table],
+    ).fetchone()
+    return bool(found and found[0])
+
+
+def activity_table(con: duckdb.DuckDBPyConnection) -> Table:
+    """One row per project, one column per event type: event counts summed over every loaded day."""
+    if not _has_table(con, "marts", "events_daily_to_project"):
+        raise ConfigError(
+            "marts.events_daily_to_project is missing: run `impact run` (it ends with dbt build)"
+        )
+    rows = con.execute(
+        """
+        select p.project_name, e.event_type, coalesce(sum(e.amount), 0)
+        from marts.projects_v1 as p
+        left join marts.events_daily_to_project as e on e.project_id = p.project_id
+        group by all
+        """
+    ).fetchall()
+    days = con.execute(
+        "select min(bucket_day), max(bucket_day) from marts.events_daily_to_project"
+    ).fetchone()
+    counts: dict[str, dict[str, float]] = {}
+    for project, event_type, amount in rows:
+        counts.setdefault(project, {})
+        if event_type is not None:
+            counts[project][event_type] = float(amount)
+    title = "Activity per project"
+    if days and days[0] is not None:
+        title += f", {days[0]} to {days[1]} (events by type)"
+    table = Table(title=title)
+    table.add_column("project", style="bold")
+    for _, label in ACTIVITY_COLUMNS:
+        table.add_column(label, justify="right")
+    for project in sorted(counts, key=lambda p: (-sum(counts[p].values()), p)):
+        table.add_row(project, *(f"{counts[project].get(t, 0):,.0f}" for t, _ in ACTIVITY_COLUMNS))
+    return table
+
+
+def coverage_notes(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Days where GH Archive payloads no longer say commits or merges (the 2025-10-07 change)."""
+    if not _has_table(con, "marts", "github_data_coverage_v1"):
+        return []
+    notes = []
+    rows = con.execute(
+        "select archive_day, commits_known, merges_known from marts.github_data_coverage_v1 order by archive_day"
+    ).fetchall()
+    no_commits = [str(d) for d, commits, _ in rows if commits is False]
+    no_merges = [str(d) for d, _, merges in rows if merges is False]
+    if no_commits:
+        notes.append(
+            f"commits unknown on {', '.join(no_commits)}: GH Archive push payloads stopped listing commits on "
+            "2025-10-07, so commit counts for those days are not zero but unknown"
+        )
+    if no_merges:
+        notes.append(
+            f"merges unknown on {', '.join(no_merges)}: pull request payloads stopped saying `merged` on 2025-10-07"
+        )
+    return notes
+
+
+def print_activity(path: Path, console: Console) -> None:
+    con = open_read_only(path)
+    try:
+        console.print(activity_table(con))
+        for note in coverage_notes(con):
+            console.print(f"[yellow]note:[/] {note}")
+    finally:
+        con.close()
+
+
+def status_tables(path: Path, project_dir: Path) -> list[Table]:
+    """What has been loaded per source and day (latest attempt per day) and the last dbt build."""
+    con = open_read_only(path)
+    try:
+        loads = con.execute(
+            """
+            select source, day, status, rows_read, rows_kept, rows_rejected,
+                   coalesce(len(missing_files), 0), finished_at, duration_seconds, error
+            from raw._loads
+            qualify row_number() over (partition by source, day order by finished_at desc) = 1
+            order by source, day
+            """
+        ).fetchall()
+    finally:
+        con.close()
+    loaded = Table(title=f"Loaded ({path})")
+    for name in (
+        "source",
+        "day",
+        "status",
+        "read",
+        "kept",
+        "rejected",
+        "missing hours",
+        "loaded at",
+        "seconds",
+    ):
+        loaded.add_column(
+            name, justify="right" if name in {"read", "kept", "rejected", "seconds"} else "left"
+        )
+    for source, day, status, read, kept, rejected, missing, finished, seconds, error in loads:
+        shown = status if status == "ok" else f"[red]{status}[/]: {error}"
+        loaded.add_row(
+            source,
+            str(day or "-"),
+            shown,
+            f"{read or 0:,}",
+            f"{kept or 0:,}",
+            f"{rejected or 0:,}",
+            str(missing),
+            f"{finished:%Y-%m-%d %H:%M:%S}",
+            f"{seconds:.2f}",
+        )
+    tables = [loaded]
+    build = Table(title="Last dbt build")
+    build.add_column("finished")
+    build.add_column("seconds", justify="right")
+    build.add_column("results")
+    run_results = project_dir / "target" / "run_results.json"
+    if run_results.is_file():
+        data = json.loads(run_results.read_text())
+        statuses: dict[str, int] = {}
+        for result in data.get("results", []):
+            statuses[result["status"]] = statuses.get(result["status"], 0) + 1
+        build.add_row(
+            data.get("metadata", {}).get("generated_at", "?"),
+            f"{data.get('elapsed_time', 0):.1f}",
+            ", ".join(f"{k}={v}" for k, v in sorted(statuses.items())),
+        )
+    else:
+        build.add_row("never", "-", "run `impact run` or `impact build`")
+    tables.append(build)
+    return tables
