@@ -256,7 +256,7 @@ def status(settings: Settings) -> None:
     """
     from ingestion.report import status_tables
 
-    for table in status_tables(settings.duckdb_path, settings.project_dir):
+    for table in status_tables(settings.duckdb_path):
         stdout.print(table)
 
 

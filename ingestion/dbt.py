@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
@@ -9,11 +10,13 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from ingestion.errors import BuildError, ConfigError
 from ingestion.log import step
 from ingestion.settings import ENV_DUCKDB_PATH, Settings
+from ingestion.warehouse import connect, utcnow
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,7 @@ def run_dbt(
     from dbt.cli.main import dbtRunner
 
     os.environ[ENV_DUCKDB_PATH] = str(settings.duckdb_path)
+    started_at = utcnow()
     started = time.perf_counter()
     with profiles_dir(settings) as pdir:
         cli_args = [
@@ -66,6 +70,7 @@ def run_dbt(
         flags = ["--quiet"] if quiet else []
         result = dbtRunner().invoke([*flags, *cli_args])
     seconds = time.perf_counter() - started
+    finished_at = utcnow()
     counts: dict[str, int] = {}
     failures: list[str] = []
     for node_result in getattr(result.result, "results", None) or []:
@@ -76,9 +81,40 @@ def run_dbt(
             failures.append(f"{node.resource_type} {node.name}: {node_result.message}")
     outcome = BuildResult(ok=bool(result.success), counts=counts, failures=tuple(failures), seconds=seconds)
     step(f"dbt {' '.join(args)}", seconds, **counts)
+    if target in (None, "local"):
+        _record_build(settings, args, result, outcome, started_at, finished_at)
     if not result.success:
         detail = "\n  ".join(failures) or str(result.exception or "see the dbt output above")
         raise BuildError(
             f"dbt {' '.join(args)} failed:\n  {detail}\nFix the model or test named above, then re-run."
         )
     return outcome
+
+
+def _record_build(
+    settings: Settings,
+    args: Sequence[str],
+    result: object,
+    outcome: BuildResult,
+    started_at: datetime,
+    finished_at: datetime,
+) -> None:
+    """Keep what each build did in raw._builds, so `impact status` reports this warehouse's last build."""
+    invocation_id = getattr(getattr(result.result, "args", None), "invocation_id", None)
+    con = connect(settings.duckdb_path)
+    try:
+        con.execute(
+            "insert into raw._builds values (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                invocation_id,
+                "dbt " + " ".join(args),
+                "ok" if outcome.ok else "failed",
+                started_at,
+                finished_at,
+                round(outcome.seconds, 3),
+                json.dumps(outcome.counts, sort_keys=True),
+                list(outcome.failures),
+            ],
+        )
+    finally:
+        con.close()

@@ -107,7 +107,7 @@ def print_activity(path: Path, console: Console) -> None:
         con.close()
 
 
-def status_tables(path: Path, project_dir: Path) -> list[Table]:
+def status_tables(path: Path) -> list[Table]:
     """What has been loaded per source and day (latest attempt per day) and the last dbt build."""
     con = open_read_only(path)
     try:
@@ -120,6 +120,14 @@ def status_tables(path: Path, project_dir: Path) -> list[Table]:
             order by source, day
             """
         ).fetchall()
+        last_build = (
+            con.execute(
+                "select command, status, finished_at, duration_seconds, results from raw._builds "
+                "order by finished_at desc limit 1"
+            ).fetchone()
+            if _has_table(con, "raw", "_builds")
+            else None
+        )
     finally:
         con.close()
     loaded = Table(title=f"Loaded ({path})")
@@ -152,21 +160,19 @@ def status_tables(path: Path, project_dir: Path) -> list[Table]:
         )
     tables = [loaded]
     build = Table(title="Last dbt build")
-    build.add_column("finished")
-    build.add_column("seconds", justify="right")
-    build.add_column("results")
-    run_results = project_dir / "target" / "run_results.json"
-    if run_results.is_file():
-        data = json.loads(run_results.read_text())
-        statuses: dict[str, int] = {}
-        for result in data.get("results", []):
-            statuses[result["status"]] = statuses.get(result["status"], 0) + 1
+    for name in ("finished", "command", "status", "seconds", "results"):
+        build.add_column(name, justify="right" if name == "seconds" else "left")
+    if last_build:
+        command, status, finished, seconds, results = last_build
+        counts = json.loads(results or "{}")
         build.add_row(
-            data.get("metadata", {}).get("generated_at", "?"),
-            f"{data.get('elapsed_time', 0):.1f}",
-            ", ".join(f"{k}={v}" for k, v in sorted(statuses.items())),
+            f"{finished:%Y-%m-%d %H:%M:%S}",
+            command,
+            status if status == "ok" else f"[red]{status}[/]",
+            f"{seconds:.1f}",
+            ", ".join(f"{k}={v}" for k, v in sorted(counts.items())),
         )
     else:
-        build.add_row("never", "-", "run `impact run` or `impact build`")
+        build.add_row("never", "-", "-", "-", "run `impact run` or `impact build`")
     tables.append(build)
     return tables

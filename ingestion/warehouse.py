@@ -102,6 +102,17 @@ RAW_DDL: dict[str, str] = {
             raw_line varchar,
             _loaded_at timestamp
         )""",
+    "_builds": """
+        create table if not exists raw._builds (
+            invocation_id varchar,
+            command varchar not null,
+            status varchar not null,
+            started_at timestamp,
+            finished_at timestamp,
+            duration_seconds double,
+            results varchar,
+            failures varchar[]
+        )""",
     "_loads": """
         create table if not exists raw._loads (
             load_id varchar not null,
