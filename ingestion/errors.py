@@ -32,6 +32,10 @@ class BuildError(ImpactError):
     """dbt reported a failure."""
 
 
+class ExportError(ImpactError):
+    """The Postgres export cannot start or a table failed; the last good tables keep serving."""
+
+
 class RegistryProblem:
     """One problem in one registry file, at one field."""
 
