@@ -245,6 +245,69 @@ def demo(settings: Settings, no_progress: bool) -> None:
     print_activity(settings.duckdb_path, stdout)
 
 
+@cli.group(context_settings=CONTEXT)
+def export() -> None:
+    """Serve the marts elsewhere.
+
+    \b
+    Example:
+      IMPACT_POSTGRES_URL=postgresql://postgres@127.0.0.1:5432/test impact export postgres
+    """
+
+
+@export.command("postgres", context_settings=CONTEXT)
+@settings_options("duckdb")
+@progress_option
+@click.option("--tables", "only", multiple=True, help="Export only these marts (repeat the flag).")
+@click.option("--dry-run", is_flag=True, help="Print what would change; write nothing.")
+@click.option("--schema", default="impact", show_default=True, help="The served Postgres schema.")
+@click.option("--reader-role", default="impact_reader", show_default=True, help="Role granted SELECT only.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["binary", "csv"]),
+    default="binary",
+    show_default=True,
+    help="COPY format.",
+)
+def export_postgres_cmd(
+    settings: Settings,
+    no_progress: bool,
+    only: tuple[str, ...],
+    dry_run: bool,
+    schema: str,
+    reader_role: str,
+    fmt: str,
+) -> None:
+    """Copy every mart whose dbt meta says `export: true` into Postgres, atomically per table.
+
+    Each table streams with COPY into a staging schema, is indexed and analysed, then swapped in one
+    transaction: readers never see a partial table, and a failure leaves the last good table serving.
+    The connection string comes from IMPACT_POSTGRES_URL. Exits 1 when any table failed.
+
+    \b
+    Example:
+      export IMPACT_POSTGRES_URL=postgresql://postgres@127.0.0.1:5432/test
+      impact export postgres --dry-run
+      impact export postgres --tables projects_v1 --tables events_daily_to_project
+    """
+    from ingestion.pipeline import export_step
+
+    failed = export_step(
+        settings,
+        progress=not no_progress,
+        only=only,
+        dry_run=dry_run,
+        schema=schema,
+        reader_role=reader_role,
+        fmt=fmt,
+    )
+    if failed:
+        raise ImpactError(
+            "the export failed for at least one table (see above); the last good tables still serve"
+        )
+
+
 @cli.command(context_settings=CONTEXT)
 @settings_options("duckdb")
 def status(settings: Settings) -> None:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from ingestion.errors import ConfigError
 from ingestion.log import step, warn
 from ingestion.settings import Settings
 from ingestion.warehouse import connect
@@ -40,8 +42,6 @@ def ingest_github_step(settings: Settings, registry: object, start: date, end: d
     from ingestion.sources.gharchive import ingest_github
 
     if not settings.gharchive_dir.is_dir():
-        from ingestion.errors import ConfigError
-
         raise ConfigError(
             f"GH Archive folder {settings.gharchive_dir} does not exist: set IMPACT_GHARCHIVE_DIR or pass "
             "--gharchive-dir (a folder of YYYY-MM-DD-H.json.gz hour files)"
@@ -71,15 +71,39 @@ def ingest_github_step(settings: Settings, registry: object, start: date, end: d
     return results
 
 
-def export_step(settings: Settings, progress: bool) -> bool:
-    """Export flagged marts to Postgres; returns True when a table failed."""
+def export_step(
+    settings: Settings,
+    progress: bool,
+    only: Sequence[str] | None = None,
+    dry_run: bool = False,
+    schema: str = "impact",
+    reader_role: str = "impact_reader",
+    fmt: str = "binary",
+) -> bool:
+    """Export the marts flagged `meta.export` to Postgres; returns True when a table failed."""
     from ingestion.export.postgres import DuckDBReader, export_postgres, tables_from_manifest
 
-    tables = tables_from_manifest(settings.project_dir / "target" / "manifest.json")
-    summary = export_postgres(
-        DuckDBReader(settings.duckdb_path), settings.postgres_url, tables, progress=progress
-    )
-    return bool(getattr(summary, "failed", False))
+    if not settings.postgres_url:
+        raise ConfigError(
+            "IMPACT_POSTGRES_URL is not set: export it, e.g. "
+            "IMPACT_POSTGRES_URL=postgresql://user@127.0.0.1:5432/dbname (the password stays out of logs)"
+        )
+    manifest = settings.project_dir / "target" / "manifest.json"
+    if not manifest.is_file():
+        raise ConfigError(f"{manifest} is missing: run `impact build` (or `impact run`) before exporting")
+    tables = tables_from_manifest(manifest, only=only or None)
+    with DuckDBReader(settings.duckdb_path) as reader:
+        summary = export_postgres(
+            reader,
+            settings.postgres_url,
+            tables,
+            schema=schema,
+            reader_role=reader_role,
+            dry_run=dry_run,
+            progress=progress,
+            fmt=fmt,
+        )
+    return summary.failed
 
 
 def run(
