@@ -55,6 +55,7 @@ RAW_DDL: dict[str, str] = {
             receipt_effective_gas_price decimal(38, 0),
             receipt_status bigint,
             receipt_contract_address varchar,
+            receipt_l1_fee decimal(38, 0),
             block_day date not null,
             _source_file varchar,
             _loaded_at timestamp
