@@ -14,7 +14,8 @@ from rich.console import Console
 from ingestion.errors import ConfigError, ImpactError
 from ingestion.settings import Settings
 
-stdout = Console(highlight=False)
+stdout = Console(highlight=False, width=None if sys.stdout.isatty() else 132)
+"""Tables go to stdout; piped or captured output gets a fixed, wide width instead of rich's 80 columns."""
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 110}
 
@@ -56,6 +57,11 @@ def settings_options(*names: str) -> Callable[[Callable[..., Any]], Callable[...
             type=click.Path(file_okay=False),
             help="Folder of GH Archive hour files YYYY-MM-DD-H.json.gz [env IMPACT_GHARCHIVE_DIR].",
         ),
+        "optimism": click.option(
+            "--optimism-dir",
+            type=click.Path(file_okay=False),
+            help="Folder with transactions/ and receipts/ day files [env IMPACT_OPTIMISM_DIR].",
+        ),
         "duckdb": click.option(
             "--duckdb-path", type=click.Path(dir_okay=False), help="Warehouse file [env IMPACT_DUCKDB_PATH]."
         ),
@@ -68,7 +74,8 @@ def settings_options(*names: str) -> Callable[[Callable[..., Any]], Callable[...
         @wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             overrides = {
-                key: kwargs.pop(key, None) for key in ("registry_dir", "gharchive_dir", "duckdb_path")
+                key: kwargs.pop(key, None)
+                for key in ("registry_dir", "gharchive_dir", "optimism_dir", "duckdb_path")
             }
             settings = Settings.from_env().with_overrides(**overrides)
             return func(*args, settings=settings, **kwargs)
@@ -174,6 +181,26 @@ def ingest_github_cmd(settings: Settings, start: date, end: date, no_progress: b
     ingest_github_step(settings, reg, start, end, progress=not no_progress)
 
 
+@ingest.command("optimism", context_settings=CONTEXT)
+@day_range
+@settings_options("registry", "optimism", "duckdb")
+@progress_option
+def ingest_optimism_cmd(settings: Settings, start: date, end: date, no_progress: bool) -> None:
+    """Keep the Optimism transactions from or to tracked addresses, joined to their receipts, day by day.
+
+    Reads transactions/YYYY-MM-DD.{parquet,csv,json,json.gz} and receipts/ likewise (the columns of the public
+    BigQuery tables); a malformed row is quarantined in raw._rejects, a missing receipts file fails its day.
+
+    \b
+    Example:
+      impact ingest optimism --start 2025-10-05 --end 2025-10-08 --optimism-dir ~/optimism
+    """
+    from ingestion.pipeline import ingest_optimism_step, load_registry_step
+
+    reg = load_registry_step(settings)
+    ingest_optimism_step(settings, reg, start, end, progress=not no_progress)
+
+
 # --- build / run / demo -----------------------------------------------------------------------------------
 
 
@@ -196,13 +223,15 @@ def build(settings: Settings, target: str | None, dbt_args: tuple[str, ...]) -> 
 
 @cli.command(context_settings=CONTEXT)
 @day_range
-@settings_options("registry", "gharchive", "duckdb")
+@settings_options("registry", "gharchive", "optimism", "duckdb")
 @progress_option
 @click.option(
     "--export/--no-export", default=None, help="Export marts to Postgres (default: if IMPACT_POSTGRES_URL)."
 )
 def run(settings: Settings, start: date, end: date, no_progress: bool, export: bool | None) -> None:
-    """The whole pipeline: registry -> GitHub ingestion -> dbt build (-> Postgres export).
+    """The whole pipeline: registry -> GitHub (and Optimism) ingestion -> dbt build (-> Postgres export).
+
+    Optimism is ingested when its folder exists (IMPACT_OPTIMISM_DIR).
 
     \b
     Example:
@@ -236,11 +265,13 @@ def demo(settings: Settings, no_progress: bool) -> None:
     from ingestion.pipeline import sample_dir
     from ingestion.report import print_activity
     from ingestion.sample.gharchive import DEMO_END, DEMO_START, write_demo_sample
+    from ingestion.sample.optimism import write_demo_optimism_sample
 
     out = sample_dir(settings)
-    files = write_demo_sample(out)
-    stdout.print(f"sample: {len(files)} GH Archive hour files in {out}")
-    settings = settings.with_overrides(gharchive_dir=out)
+    hours = write_demo_sample(out / "gharchive")
+    onchain = write_demo_optimism_sample(out / "optimism", settings.registry_dir)
+    stdout.print(f"sample: {len(hours)} GH Archive hour files and {len(onchain)} Optimism day files in {out}")
+    settings = settings.with_overrides(gharchive_dir=out / "gharchive", optimism_dir=out / "optimism")
     run_pipeline(settings, DEMO_START, DEMO_END, progress=not no_progress, export=False)
     print_activity(settings.duckdb_path, stdout)
 

@@ -64,10 +64,52 @@ def ingest_github_step(settings: Settings, registry: object, start: date, end: d
         rejected=sum(r.rows_rejected for r in results),
         missing_hours=missing,
     )
-    if missing:
-        for r in results:
-            if r.missing_files:
-                warn(f"{r.day}: {len(r.missing_files)} hour file(s) missing: {', '.join(r.missing_files)}")
+    return results
+
+
+def tracked_deployers(registry: object, network: str = "optimism") -> frozenset[str]:
+    """Registry addresses on `network` (or any_evm) tagged deployer/creator: their contracts are followed too."""
+    return frozenset(
+        artifact.address
+        for project in registry.projects
+        for artifact in project.blockchain
+        if {"deployer", "creator"} & set(artifact.tags) and {network, "any_evm"} & set(artifact.networks)
+    )
+
+
+def ingest_optimism_step(
+    settings: Settings, registry: object, start: date, end: date, progress: bool
+) -> list:
+    from ingestion.sources.optimism import ingest_optimism
+
+    if not settings.optimism_dir.is_dir():
+        raise ConfigError(
+            f"Optimism folder {settings.optimism_dir} does not exist: set IMPACT_OPTIMISM_DIR or pass "
+            "--optimism-dir (a folder with transactions/YYYY-MM-DD.* and receipts/YYYY-MM-DD.* files)"
+        )
+    started = time.perf_counter()
+    con = connect(settings.duckdb_path)
+    try:
+        results = ingest_optimism(
+            con,
+            settings.optimism_dir,
+            registry.tracked_addresses("optimism"),
+            start,
+            end,
+            progress=progress,
+            deployers=tracked_deployers(registry),
+        )
+    finally:
+        con.close()
+    step(
+        "optimism ingested",
+        time.perf_counter() - started,
+        days=len(results),
+        read=sum(r.rows_read for r in results),
+        kept=sum(r.rows_kept for r in results),
+        rejected=sum(r.rows_rejected for r in results),
+        without_receipt=sum(r.without_receipt for r in results),
+    )
     return results
 
 
@@ -113,6 +155,12 @@ def run(
 
     registry = load_registry_step(settings)
     results = ingest_github_step(settings, registry, start, end, progress)
+    if settings.optimism_dir.is_dir():
+        ingest_optimism_step(settings, registry, start, end, progress)
+    else:
+        warn(
+            f"no Optimism folder at {settings.optimism_dir}: onchain ingestion skipped (set IMPACT_OPTIMISM_DIR)"
+        )
     run_dbt(settings, ["build"])
     export_failed = False
     if export is None:
@@ -129,4 +177,5 @@ def run(
 
 
 def sample_dir(settings: Settings) -> Path:
-    return settings.project_dir / "data" / "sample" / "gharchive"
+    """Where `impact demo` writes its generated sample (gitignored): gharchive/ and optimism/ below it."""
+    return settings.project_dir / "data" / "sample"

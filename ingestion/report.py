@@ -131,20 +131,10 @@ def status_tables(path: Path) -> list[Table]:
     finally:
         con.close()
     loaded = Table(title=f"Loaded ({path})")
-    for name in (
-        "source",
-        "day",
-        "status",
-        "read",
-        "kept",
-        "rejected",
-        "missing hours",
-        "loaded at",
-        "seconds",
-    ):
-        loaded.add_column(
-            name, justify="right" if name in {"read", "kept", "rejected", "seconds"} else "left"
-        )
+    headers = ("source", "day", "status", "read", "kept", "rejected", "missing", "loaded (UTC)", "s")
+    for name in headers:
+        left = name in {"source", "day", "status"}
+        loaded.add_column(name, justify="left" if left else "right", no_wrap=name != "status")
     for source, day, status, read, kept, rejected, missing, finished, seconds, error in loads:
         shown = status if status == "ok" else f"[red]{status}[/]: {error}"
         loaded.add_row(
@@ -155,7 +145,7 @@ def status_tables(path: Path) -> list[Table]:
             f"{kept or 0:,}",
             f"{rejected or 0:,}",
             str(missing),
-            f"{finished:%Y-%m-%d %H:%M:%S}",
+            f"{finished:%m-%d %H:%M}",
             f"{seconds:.2f}",
         )
     tables = [loaded]
