@@ -68,7 +68,10 @@ def run_dbt(
         if target:
             cli_args += ["--target", target]
         flags = ["--quiet"] if quiet else []
-        result = dbtRunner().invoke([*flags, *cli_args])
+        try:
+            result = dbtRunner().invoke([*flags, *cli_args])
+        finally:
+            _release_duckdb()
     seconds = time.perf_counter() - started
     finished_at = utcnow()
     counts: dict[str, int] = {}
@@ -118,3 +121,21 @@ def _record_build(
         )
     finally:
         con.close()
+
+
+def _release_duckdb() -> None:
+    """Close the DuckDB database dbt-duckdb keeps open in this process after an in-process invocation.
+
+    dbt-duckdb caches one environment per process (a class attribute); while it is open, this process cannot
+    open the same file with another configuration (e.g. read-only for a report) and other processes cannot
+    open it at all.
+    """
+    try:
+        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    except ImportError:  # the duckdb adapter is not installed: nothing to release
+        return
+    with DuckDBConnectionManager._LOCK:
+        env = DuckDBConnectionManager._ENV
+        if env is not None:
+            env.close()
+            DuckDBConnectionManager._ENV = None

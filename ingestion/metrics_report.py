@@ -1,0 +1,296 @@
+"""What the CLI prints from the metric marts: every project's latest metrics, and one project's metrics over time.
+
+`print_code_metrics` reads `marts.code_metrics_by_project_v1` (the wide table, one row per project);
+`print_project_metrics` reads `marts.timeseries_metrics_by_project_v1` for one project, with a text sparkline of
+each metric's 7-day value over the last 90 days. Metric names, units and order come from `marts.metrics_v1` (the
+catalog), so a new catalog metric shows up without a change here.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+import duckdb
+from rich.console import Console
+from rich.table import Table
+
+from ingestion.errors import ConfigError
+from ingestion.report import open_read_only
+
+WINDOWS: tuple[str, ...] = ("7d", "30d", "90d", "180d", "all")
+SPARK_WINDOW = "7d"
+SPARK_DAYS = 90
+SPARK_WIDTH = 30
+BARS = "▁▂▃▄▅▆▇█"
+PEOPLE_UNITS = frozenset({"developers", "contributors"})
+PARTIAL_MARK = "*"
+
+
+@dataclass(frozen=True)
+class MetricDefinition:
+    """One row of marts.metrics_v1."""
+
+    metric: str
+    description: str
+    unit: str
+    requires: str | None
+    windows: tuple[str, ...]
+
+    @property
+    def label(self) -> str:
+        """A column header: the name without its `_count` suffix, words spaced (`pr opened`, `time to merge ...`)."""
+        name = self.metric.removesuffix("_count")
+        return name.replace("_", " ")
+
+
+@dataclass(frozen=True)
+class MetricValue:
+    amount: float | None
+    complete: bool
+
+
+@dataclass(frozen=True)
+class Report:
+    """Rich tables to print, and whether any value shown is partial (marked with PARTIAL_MARK)."""
+
+    tables: tuple[Table, ...]
+    partial: bool
+
+
+def sparkline(values: Sequence[float | None], width: int = SPARK_WIDTH) -> str:
+    """One character per bucket of consecutive values (at most `width` buckets, each the mean of its values),
+    scaled from min(0, lowest) to the highest: `▁` is the bottom, `█` the top, a space a bucket with no value."""
+    if not values:
+        return ""
+    size = max(1, math.ceil(len(values) / width))
+    buckets: list[float | None] = []
+    for start in range(0, len(values), size):
+        known = [v for v in values[start : start + size] if v is not None]
+        buckets.append(sum(known) / len(known) if known else None)
+    known_buckets = [b for b in buckets if b is not None]
+    if not known_buckets:
+        return " " * len(buckets)
+    low = min(0.0, min(known_buckets))
+    high = max(known_buckets)
+    span = high - low
+    chars = []
+    for bucket in buckets:
+        if bucket is None:
+            chars.append(" ")
+        elif span == 0:
+            chars.append(BARS[0])
+        else:
+            chars.append(BARS[round((bucket - low) / span * (len(BARS) - 1))])
+    return "".join(chars)
+
+
+def format_amount(amount: float | None, unit: str) -> str:
+    if amount is None:
+        return "-"
+    if unit == "days":
+        return f"{amount:,.1f}"
+    return f"{amount:,.0f}"
+
+
+def _has_relation(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
+    found = con.execute(
+        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+        [schema, name],
+    ).fetchone()
+    return bool(found and found[0])
+
+
+def _require(con: duckdb.DuckDBPyConnection, *names: str) -> None:
+    missing = [name for name in names if not _has_relation(con, "marts", name)]
+    if missing:
+        raise ConfigError(
+            f"marts.{', marts.'.join(missing)} missing from the warehouse: build the metric layer with "
+            "`impact run --start D --end D` (or `impact demo`, or `impact build`) first"
+        )
+
+
+def metric_definitions(con: duckdb.DuckDBPyConnection) -> list[MetricDefinition]:
+    """The catalog, in catalog order (the order of marts.metrics_v1 rows as built)."""
+    rows = con.execute(
+        "select metric, description, unit, requires, windows from marts.metrics_v1 order by catalog_position"
+    ).fetchall()
+    return [
+        MetricDefinition(metric, description, unit, requires, tuple(w for w in windows.split(",") if w))
+        for metric, description, unit, requires, windows in rows
+    ]
+
+
+def code_metrics_report(con: duckdb.DuckDBPyConnection, window: str = "30d") -> Report:
+    """The wide table as two rich tables (people, then activity): a row per project, a column per metric over
+    `window`, values marked `*` where GH Archive lacked the data the metric needs for part of the window."""
+    _require(con, "code_metrics_by_project_v1", "metrics_v1")
+    if window not in WINDOWS:
+        raise ConfigError(f"window {window!r} is not one of {', '.join(WINDOWS)}")
+    columns = [
+        row[0]
+        for row in con.execute(
+            "select column_name from information_schema.columns "
+            "where table_schema = 'marts' and table_name = 'code_metrics_by_project_v1' order by ordinal_position"
+        ).fetchall()
+    ]
+    definitions = [d for d in metric_definitions(con) if f"{d.metric}_{window}" in columns]
+    flags = [c for c in columns if c.endswith(f"_complete_{window}")]
+    selected = ["project_name", "sample_date", "repository_count"]
+    selected += [f"{d.metric}_{window}" for d in definitions] + flags
+    query = "select {} from marts.code_metrics_by_project_v1 order by project_name".format(  # noqa: S608
+        ", ".join(f'"{c}"' for c in selected)  # names from the warehouse's own catalog, quoted
+    )
+    rows = [dict(zip(selected, row, strict=True)) for row in con.execute(query).fetchall()]
+    as_of = next((r["sample_date"] for r in rows if r["sample_date"] is not None), None)
+    people = [d for d in definitions if d.unit in PEOPLE_UNITS]
+    activity = [d for d in definitions if d.unit not in PEOPLE_UNITS]
+    title = f"over the {window} window" + (f" ending {as_of}" if as_of else "")
+    tables = []
+    partial = False
+    for heading, group in (("People", people), ("Activity", activity)):
+        if not group:
+            continue
+        table = Table(title=f"{heading} per project, {title}")
+        table.add_column("project", style="bold", no_wrap=True)
+        if heading == "People":
+            table.add_column("repos", justify="right")
+        for definition in group:
+            table.add_column(definition.label, justify="right")
+        for row in sorted(rows, key=lambda r: (-_sort_key(r, group, window), r["project_name"])):
+            cells = [row["project_name"]]
+            if heading == "People":
+                cells.append(str(row["repository_count"]))
+            for definition in group:
+                value = format_amount(row[f"{definition.metric}_{window}"], definition.unit)
+                flag = f"{definition.requires}_complete_{window}" if definition.requires else None
+                if flag and row.get(flag) is False:
+                    value += PARTIAL_MARK
+                    partial = True
+                cells.append(value)
+            table.add_row(*cells)
+        tables.append(table)
+    return Report(tuple(tables), partial)
+
+
+def _sort_key(row: dict[str, object], group: Sequence[MetricDefinition], window: str) -> float:
+    if not group:
+        return 0.0
+    value = row.get(f"{group[0].metric}_{window}")
+    return float(value) if isinstance(value, int | float) else 0.0
+
+
+def _partial_note(definitions: Sequence[MetricDefinition]) -> str:
+    needs = sorted({d.requires for d in definitions if d.requires})
+    what = {"commits": "the commits of pushes", "merges": "whether pull requests were merged"}
+    listed = " and ".join(what.get(n, n) for n in needs) or "some payload data"
+    return (
+        f"{PARTIAL_MARK} partial: GH Archive stopped giving {listed} on 2025-10-07, so for windows holding later days "
+        "these values are lower bounds, not zeros"
+    )
+
+
+def print_code_metrics(duckdb_path: Path, console: Console, window: str = "30d") -> None:
+    """Print every project's latest metrics over `window` (what `impact demo` ends with)."""
+    con = open_read_only(duckdb_path)
+    try:
+        report = code_metrics_report(con, window)
+        definitions = metric_definitions(con)
+    finally:
+        con.close()
+    for table in report.tables:
+        console.print(table)
+    if report.partial:
+        console.print(f"[yellow]note:[/] {_partial_note(definitions)}")
+
+
+def known_projects(con: duckdb.DuckDBPyConnection) -> list[str]:
+    return [row[0] for row in con.execute("select project_name from marts.projects_v1 order by 1").fetchall()]
+
+
+def project_metrics_report(con: duckdb.DuckDBPyConnection, project_name: str) -> Report:
+    """One project's metrics: a row per metric, its latest value per window and a sparkline of its 7-day value
+    over the last 90 days. Raises ConfigError naming the known projects when `project_name` is not one."""
+    _require(
+        con, "projects_v1", "metrics_v1", "timeseries_metrics_by_project_v1", "code_metrics_by_project_v1"
+    )
+    project = con.execute(
+        "select project_id, coalesce(display_name, project_name) from marts.projects_v1 where project_name = ?",
+        [project_name],
+    ).fetchone()
+    if project is None:
+        names = known_projects(con)
+        listed = ", ".join(names) if names else "none (load the registry: `impact registry load`)"
+        raise ConfigError(f"unknown project {project_name!r}: the registry's projects are {listed}")
+    project_id, display_name = project
+    facts = con.execute(
+        "select sample_date, repository_count, first_commit_date, last_commit_date "
+        "from marts.code_metrics_by_project_v1 where project_id = ?",
+        [project_id],
+    ).fetchone()
+    as_of, repositories, first_commit, last_commit = facts if facts else (None, 0, None, None)
+    definitions = metric_definitions(con)
+    latest: dict[tuple[str, str], MetricValue] = {}
+    series: dict[str, dict[date, float | None]] = {}
+    if as_of is not None:
+        rows = con.execute(
+            """
+            select metric, sample_date, "window", amount, data_complete
+            from marts.timeseries_metrics_by_project_v1
+            where project_id = ? and sample_date > ? and (sample_date = ? or "window" = ?)
+            """,
+            [project_id, as_of - timedelta(days=SPARK_DAYS), as_of, SPARK_WINDOW],
+        ).fetchall()
+        for metric, sample_date, window, amount, complete in rows:
+            if sample_date == as_of:
+                latest[(metric, window)] = MetricValue(amount, bool(complete))
+            if window == SPARK_WINDOW:
+                series.setdefault(metric, {})[sample_date] = amount
+    # The trend starts on the project's first sample day when that is less than SPARK_DAYS days ago.
+    first_day = min((day for points in series.values() for day in points), default=as_of)
+    days = [first_day + timedelta(days=n) for n in range((as_of - first_day).days + 1)] if as_of else []
+    subtitle = f"{repositories} repositories, commits pushed {first_commit or '-'} to {last_commit or '-'}"
+    table = Table(
+        title=f"{display_name} ({project_name}): metrics on {as_of or 'no data yet'}",
+        caption=f"{subtitle}; trend: the 7-day value over the last {SPARK_DAYS} days",
+    )
+    table.add_column("metric", style="bold")
+    table.add_column("unit")
+    for window in WINDOWS:
+        table.add_column(window, justify="right")
+    table.add_column(f"last {SPARK_DAYS} days", no_wrap=True, min_width=min(len(days), SPARK_WIDTH))
+    partial = False
+    for definition in definitions:
+        cells = [definition.metric, definition.unit]
+        for window in WINDOWS:
+            value = latest.get((definition.metric, window))
+            if window not in definition.windows:
+                cells.append("")
+            elif value is None:
+                cells.append("-")
+            else:
+                cells.append(
+                    format_amount(value.amount, definition.unit) + ("" if value.complete else PARTIAL_MARK)
+                )
+                partial = partial or not value.complete
+        points = series.get(definition.metric, {})
+        cells.append(sparkline([points.get(day) for day in days]))
+        table.add_row(*cells)
+    return Report((table,), partial)
+
+
+def print_project_metrics(duckdb_path: Path, project_name: str, console: Console) -> None:
+    """Print one project's metrics (what `impact metrics PROJECT` shows)."""
+    con = open_read_only(duckdb_path)
+    try:
+        report = project_metrics_report(con, project_name)
+        definitions = metric_definitions(con)
+    finally:
+        con.close()
+    for table in report.tables:
+        console.print(table)
+    if report.partial:
+        console.print(f"[yellow]note:[/] {_partial_note(definitions)}")

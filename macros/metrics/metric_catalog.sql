@@ -1,0 +1,130 @@
+{#- The metric catalog: one entry per metric. Each entry becomes one model, models/marts/metrics/<name>.sql
+    (its whole text is `{{ metric_timeseries('<name>') }}`), a daily timeseries per project and collection.
+    README "Add a metric" explains the fields; macros/metrics/_metrics__macros.yml documents them too.
+
+    Fields (defaults in brackets):
+      name           the metric and its model's name, snake_case
+      description    what it counts, in a sentence a funder understands
+      unit           what one unit of `amount` is (commits, developers, days, ...)
+      event_types    the int_events event types it reads
+      aggregation    sum                  sum of `amount` of the events in the window
+                     count_distinct_from  distinct senders (from_artifact_id) in the window
+                     count_distinct_to    distinct receivers (to_artifact_id) in the window
+                     count_new_from       senders whose first event (ever, for that project or collection) is
+                                          in the window
+                     classify_from        senders active in the window whose number of active days there is at
+                                          least `min_days_per_30` and/or below `below_days_per_30`, both scaled
+                                          to the window (x days per 30 = x * window / 30 days)
+                     median_duration      median of a duration in days, of the items completed in the window
+                                          (`duration`: pull_request_merge = merged_at - created_at of the PR)
+      exclude_bots   drop events whose sender is a bot (from_artifact_type = 'BOT') [false]
+      all_time       also give the `all` window (everything up to the day) [true; false for classify_from,
+                     count_new_from and median_duration, where it means nothing or costs too much]
+      requires       the GH Archive payload data the metric needs: commits (PushEvent commits, gone since
+                     2025-10-07) or merges (PullRequestEvent merged, gone since 2025-10-07); days without it make
+                     the window's `data_complete` false [none]
+-#}
+{% macro metric_catalog() %}
+{%- set catalog_yaml -%}
+- name: commit_count
+  description: Commits pushed to the project's repositories, each commit once per repository (its first push).
+  unit: commits
+  event_types: [COMMIT_CODE]
+  aggregation: sum
+  requires: commits
+
+- name: active_developer_count
+  description: People who authored at least one commit (a GitHub account, else a commit e-mail), bots excluded.
+  unit: developers
+  event_types: [COMMIT_CODE]
+  aggregation: count_distinct_from
+  exclude_bots: true
+  requires: commits
+
+- name: contributor_count
+  description: People who authored a commit, opened a pull request or opened an issue, bots excluded.
+  unit: contributors
+  event_types: [COMMIT_CODE, PULL_REQUEST_OPENED, ISSUE_OPENED]
+  aggregation: count_distinct_from
+  exclude_bots: true
+  requires: commits
+
+- name: new_contributor_count
+  description: Contributors (as in contributor_count) whose first contribution to the project falls in the window.
+  unit: contributors
+  event_types: [COMMIT_CODE, PULL_REQUEST_OPENED, ISSUE_OPENED]
+  aggregation: count_new_from
+  exclude_bots: true
+  requires: commits
+
+- name: fulltime_developer_count
+  description: Developers with commits on at least 10 days per 30 days of the window (3 of 7, 30 of 90, 60 of 180).
+  unit: developers
+  event_types: [COMMIT_CODE]
+  aggregation: classify_from
+  min_days_per_30: 10
+  exclude_bots: true
+  requires: commits
+
+- name: parttime_developer_count
+  description: Developers with commits on fewer than 10 days per 30 days of the window (but at least one).
+  unit: developers
+  event_types: [COMMIT_CODE]
+  aggregation: classify_from
+  below_days_per_30: 10
+  exclude_bots: true
+  requires: commits
+
+- name: pr_opened_count
+  description: Pull requests opened.
+  unit: pull requests
+  event_types: [PULL_REQUEST_OPENED]
+  aggregation: sum
+
+- name: pr_merged_count
+  description: Pull requests merged (known only while GH Archive payloads said `merged`, until 2025-10-07).
+  unit: pull requests
+  event_types: [PULL_REQUEST_MERGED]
+  aggregation: sum
+  requires: merges
+
+- name: issue_opened_count
+  description: Issues opened.
+  unit: issues
+  event_types: [ISSUE_OPENED]
+  aggregation: sum
+
+- name: issue_closed_count
+  description: Issues closed.
+  unit: issues
+  event_types: [ISSUE_CLOSED]
+  aggregation: sum
+
+- name: star_count
+  description: Stars given (GitHub WatchEvents); an unstar is not in GH Archive, so this counts stars received.
+  unit: stars
+  event_types: [STARRED]
+  aggregation: sum
+
+- name: fork_count
+  description: Forks created.
+  unit: forks
+  event_types: [FORKED]
+  aggregation: sum
+
+- name: release_count
+  description: Releases published.
+  unit: releases
+  event_types: [RELEASE_PUBLISHED]
+  aggregation: sum
+
+- name: time_to_merge_median_days
+  description: Median days from a pull request's creation to its merge, over the pull requests merged in the window.
+  unit: days
+  event_types: [PULL_REQUEST_MERGED]
+  aggregation: median_duration
+  duration: pull_request_merge
+  requires: merges
+{%- endset -%}
+{{ return(fromyaml(catalog_yaml)) }}
+{% endmacro %}

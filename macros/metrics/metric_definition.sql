@@ -1,0 +1,110 @@
+{#- One catalog entry, checked and completed with its defaults. Every mistake in the catalog stops the parse with a
+    message naming the metric and the field, so a typo never becomes a silently wrong metric. -#}
+{% macro metric_definition(name) %}
+    {%- set where = "metric '" ~ name ~ "' in macros/metrics/metric_catalog.sql" -%}
+    {%- set found = metric_catalog() | selectattr('name', 'equalto', name) | list -%}
+    {%- if found | length == 0 -%}
+        {{ exceptions.raise_compiler_error(
+            "metric '" ~ name ~ "' is not in the catalog: add an entry named '" ~ name
+            ~ "' to macros/metrics/metric_catalog.sql (README: Add a metric)"
+        ) }}
+    {%- elif found | length > 1 -%}
+        {{ exceptions.raise_compiler_error(where ~ ": the name is used by " ~ found | length ~ " entries; names are unique") }}
+    {%- endif -%}
+    {%- set entry = found[0] -%}
+
+    {%- set aggregations = ['sum', 'count_distinct_from', 'count_distinct_to', 'count_new_from', 'classify_from', 'median_duration'] -%}
+    {%- set known_fields = [
+        'name', 'description', 'unit', 'event_types', 'aggregation', 'exclude_bots', 'all_time', 'requires',
+        'min_days_per_30', 'below_days_per_30', 'duration'
+    ] -%}
+    {%- for field in entry -%}
+        {%- if field not in known_fields -%}
+            {{ exceptions.raise_compiler_error(where ~ ": unknown field '" ~ field ~ "' (known: " ~ known_fields | join(', ') ~ ")") }}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- if not modules.re.fullmatch('[a-z][a-z0-9_]*', name) -%}
+        {{ exceptions.raise_compiler_error(where ~ ": name must be snake_case (a-z, 0-9, _), like the model file") }}
+    {%- endif -%}
+    {%- for field in ['description', 'unit'] -%}
+        {%- if entry[field] is not string or entry[field] | trim == '' -%}
+            {{ exceptions.raise_compiler_error(where ~ ": " ~ field ~ " is missing (a short text)") }}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- if entry.event_types is string or entry.event_types is not iterable or entry.event_types | length == 0 -%}
+        {{ exceptions.raise_compiler_error(where ~ ": event_types must be a non-empty list, e.g. [COMMIT_CODE]") }}
+    {%- endif -%}
+    {%- for event_type in entry.event_types -%}
+        {%- if event_type is not string or not modules.re.fullmatch('[A-Z][A-Z_]*', event_type) -%}
+            {{ exceptions.raise_compiler_error(where ~ ": event type '" ~ event_type ~ "' is not an int_events event_type (upper case, e.g. PULL_REQUEST_OPENED)") }}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- if entry.aggregation not in aggregations -%}
+        {{ exceptions.raise_compiler_error(where ~ ": aggregation '" ~ entry.aggregation ~ "' is not one of " ~ aggregations | join(', ')) }}
+    {%- endif -%}
+    {%- if entry.requires is defined and entry.requires not in ['commits', 'merges'] -%}
+        {{ exceptions.raise_compiler_error(where ~ ": requires must be commits or merges (or left out)") }}
+    {%- endif -%}
+
+    {%- set all_time_default = entry.aggregation in ['sum', 'count_distinct_from', 'count_distinct_to'] -%}
+    {%- set metric = {
+        'name': name,
+        'description': entry.description | trim,
+        'unit': entry.unit | trim,
+        'event_types': entry.event_types | list,
+        'aggregation': entry.aggregation,
+        'exclude_bots': entry.exclude_bots if entry.exclude_bots is defined else false,
+        'all_time': entry.all_time if entry.all_time is defined else all_time_default,
+        'requires': entry.requires if entry.requires is defined else none,
+        'min_days_per_30': entry.min_days_per_30 if entry.min_days_per_30 is defined else none,
+        'below_days_per_30': entry.below_days_per_30 if entry.below_days_per_30 is defined else none,
+        'duration': entry.duration if entry.duration is defined else none,
+    } -%}
+    {%- if metric.exclude_bots not in [true, false] or metric.all_time not in [true, false] -%}
+        {{ exceptions.raise_compiler_error(where ~ ": exclude_bots and all_time are true or false") }}
+    {%- endif -%}
+
+    {%- if metric.aggregation == 'classify_from' -%}
+        {%- if metric.min_days_per_30 is none and metric.below_days_per_30 is none -%}
+            {{ exceptions.raise_compiler_error(where ~ ": classify_from needs min_days_per_30 and/or below_days_per_30") }}
+        {%- endif -%}
+        {%- for field in ['min_days_per_30', 'below_days_per_30'] -%}
+            {%- if metric[field] is not none and (metric[field] is not number or metric[field] <= 0) -%}
+                {{ exceptions.raise_compiler_error(where ~ ": " ~ field ~ " must be a positive number of days") }}
+            {%- endif -%}
+        {%- endfor -%}
+    {%- elif metric.min_days_per_30 is not none or metric.below_days_per_30 is not none -%}
+        {{ exceptions.raise_compiler_error(where ~ ": min_days_per_30 and below_days_per_30 belong to classify_from only") }}
+    {%- endif -%}
+    {%- if metric.aggregation == 'median_duration' and metric.duration not in ['pull_request_merge'] -%}
+        {{ exceptions.raise_compiler_error(where ~ ": median_duration needs duration: pull_request_merge (the one duration source so far)") }}
+    {%- elif metric.aggregation != 'median_duration' and metric.duration is not none -%}
+        {{ exceptions.raise_compiler_error(where ~ ": duration belongs to median_duration only") }}
+    {%- endif -%}
+    {%- if metric.all_time and metric.aggregation in ['classify_from', 'count_new_from', 'median_duration'] -%}
+        {{ exceptions.raise_compiler_error(where ~ ": all_time is not available for " ~ metric.aggregation) }}
+    {%- endif -%}
+
+    {{ return(metric) }}
+{% endmacro %}
+
+
+{#- The windows every metric is computed over: var `metric_windows` (default 7, 30, 90 and 180 days, and `all`),
+    each {name, days}; `all` (days none) only when the metric has an all-time value. -#}
+{% macro metric_windows(all_time=true) %}
+    {%- set windows = [] -%}
+    {%- for window_name in var('metric_windows', ['7d', '30d', '90d', '180d', 'all']) -%}
+        {%- if window_name == 'all' -%}
+            {%- if all_time -%}
+                {%- do windows.append({'name': 'all', 'days': none}) -%}
+            {%- endif -%}
+        {%- elif modules.re.fullmatch('[1-9][0-9]*d', window_name | string) -%}
+            {%- do windows.append({'name': window_name, 'days': window_name[:-1] | int}) -%}
+        {%- else -%}
+            {{ exceptions.raise_compiler_error(
+                "var metric_windows: '" ~ window_name ~ "' is not a window: use '<days>d' (e.g. '30d') or 'all'"
+            ) }}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(windows) }}
+{% endmacro %}

@@ -1,0 +1,100 @@
+{{
+    config(
+        partition_by=day_partition('time', 'timestamp'),
+        cluster_by=cluster_columns(['event_type', 'to_artifact_id'])
+    )
+}}
+
+with
+
+project_addresses as (
+    select
+        artifact_id,
+        artifact_namespace,
+        artifact_name,
+        artifact_type
+    from {{ ref('int_artifacts_by_project') }}
+    where artifact_type = 'ADDRESS' and artifact_namespace = 'optimism'
+),
+
+bot_addresses as (
+    select distinct address
+    from {{ ref('int_optimism__address_bots') }}
+),
+
+transactions as (
+    select
+        transaction_hash,
+        block_timestamp,
+        from_address,
+        to_address,
+        created_contract_address,
+        has_input,
+        receipt_status,
+        gas_used,
+        effective_gas_price_wei
+    from {{ ref('stg_optimism__transactions') }}
+),
+
+-- DESIGN section 5. A contract invocation is a call (to_address set) whose input is not empty; it succeeded when
+-- its receipt says status 1. The gas fee goes to the contract called, or to the contract created by a deployment.
+-- The fee is multiplied exactly in wei (a decimal) and only then turned into ETH as a double.
+transaction_events as (
+    select
+        block_timestamp as event_time,
+        'CONTRACT_INVOCATION' as event_type,
+        transaction_hash as event_source_id,
+        from_address,
+        to_address,
+        cast(1 as {{ type_double() }}) as amount
+    from transactions
+    where has_input and to_address is not null
+
+    union all
+
+    select
+        block_timestamp as event_time,
+        'CONTRACT_INVOCATION_SUCCESS' as event_type,
+        {{ dbt.concat(['transaction_hash', "':success'"]) }} as event_source_id,
+        from_address,
+        to_address,
+        cast(1 as {{ type_double() }}) as amount
+    from transactions
+    where has_input and to_address is not null and receipt_status = 1
+
+    union all
+
+    select
+        block_timestamp as event_time,
+        'GAS_FEE' as event_type,
+        {{ dbt.concat(['transaction_hash', "':gas_fee'"]) }} as event_source_id,
+        from_address,
+        coalesce(to_address, created_contract_address) as to_address,
+        cast(gas_used * effective_gas_price_wei as {{ type_double() }}) / 1e18 as amount
+    from transactions
+    where gas_used is not null and effective_gas_price_wei is not null
+),
+
+final as (
+    select
+        cast(transaction_events.event_time as {{ dbt.type_timestamp() }}) as time,
+        transaction_events.event_type,
+        'OPTIMISM' as event_source,
+        transaction_events.event_source_id,
+        project_addresses.artifact_id as to_artifact_id,
+        project_addresses.artifact_namespace as to_artifact_namespace,
+        project_addresses.artifact_name as to_artifact_name,
+        project_addresses.artifact_type as to_artifact_type,
+        {{ impact_id(["'OPTIMISM'", "'optimism'", 'transaction_events.from_address']) }} as from_artifact_id,
+        'optimism' as from_artifact_namespace,
+        transaction_events.from_address as from_artifact_name,
+        case when bot_addresses.address is not null then 'BOT' else 'EOA' end as from_artifact_type,
+        transaction_events.amount
+    from transaction_events
+    inner join project_addresses
+        on transaction_events.to_address = project_addresses.artifact_name
+    left join bot_addresses
+        on transaction_events.from_address = bot_addresses.address
+)
+
+select * from final

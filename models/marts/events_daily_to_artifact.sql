@@ -1,0 +1,25 @@
+with
+
+events as (
+    select
+        to_artifact_id,
+        cast(time as date) as bucket_day,
+        event_source,
+        event_type,
+        amount
+    from {{ ref('int_events') }}
+),
+
+final as (
+    select
+        to_artifact_id as artifact_id,
+        bucket_day,
+        event_source,
+        event_type,
+        sum(amount) as amount,
+        cast(count(*) as {{ dbt.type_bigint() }}) as event_count
+    from events
+    group by to_artifact_id, bucket_day, event_source, event_type
+)
+
+select * from final

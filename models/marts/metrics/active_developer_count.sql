@@ -1,0 +1,1 @@
+{{ metric_timeseries('active_developer_count') }}

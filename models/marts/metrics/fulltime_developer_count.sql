@@ -1,0 +1,1 @@
+{{ metric_timeseries('fulltime_developer_count') }}

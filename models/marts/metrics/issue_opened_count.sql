@@ -1,0 +1,1 @@
+{{ metric_timeseries('issue_opened_count') }}

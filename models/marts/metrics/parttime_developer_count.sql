@@ -1,0 +1,1 @@
+{{ metric_timeseries('parttime_developer_count') }}

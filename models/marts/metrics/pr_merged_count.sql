@@ -1,0 +1,1 @@
+{{ metric_timeseries('pr_merged_count') }}

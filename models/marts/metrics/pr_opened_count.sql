@@ -1,0 +1,1 @@
+{{ metric_timeseries('pr_opened_count') }}

@@ -1,0 +1,1 @@
+{{ metric_timeseries('time_to_merge_median_days') }}

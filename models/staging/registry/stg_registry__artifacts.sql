@@ -1,0 +1,82 @@
+with
+
+raw_artifacts as (
+    select
+        project_name,
+        artifact_source as registry_source,
+        artifact_kind,
+        artifact_namespace,
+        artifact_name,
+        artifact_url,
+        network,
+        tags,
+        address_label,
+        _source_file,
+        _loaded_at
+    from {{ source('registry', 'registry_artifacts') }}
+),
+
+-- The id parts of DESIGN section 4. GitHub: ('GITHUB', owner, repository) lower-case; an organization has no name.
+-- Blockchain: (upper-case network, network, lower-case address), e.g. ('OPTIMISM', 'optimism', '0x...').
+keyed_artifacts as (
+    select
+        project_name,
+        registry_source,
+        artifact_kind as artifact_type,
+        artifact_url,
+        tags,
+        address_label,
+        _source_file,
+        _loaded_at,
+        case
+            when registry_source = 'BLOCKCHAIN' then upper(network)
+            else registry_source
+        end as artifact_source,
+        case
+            when registry_source = 'BLOCKCHAIN' then lower(network)
+            else lower(artifact_namespace)
+        end as artifact_namespace,
+        lower(artifact_name) as artifact_name,
+        lower(network) as network
+    from raw_artifacts
+),
+
+-- A project listing the same artifact twice keeps one row (the latest load, then the first file).
+ranked_artifacts as (
+    select
+        project_name,
+        registry_source,
+        artifact_type,
+        artifact_source,
+        artifact_namespace,
+        artifact_name,
+        artifact_url,
+        network,
+        tags,
+        address_label,
+        row_number() over (
+            partition by project_name, artifact_source, artifact_namespace, artifact_name
+            order by _loaded_at desc nulls last, _source_file asc nulls last, artifact_url asc nulls last
+        ) as copy_rank
+    from keyed_artifacts
+),
+
+final as (
+    select
+        {{ impact_id(['artifact_source', 'artifact_namespace', 'artifact_name']) }} as artifact_id,
+        {{ impact_id(["'PROJECT'", 'project_name']) }} as project_id,
+        project_name,
+        registry_source,
+        artifact_type,
+        artifact_source,
+        artifact_namespace,
+        artifact_name,
+        artifact_url,
+        network,
+        tags,
+        address_label
+    from ranked_artifacts
+    where copy_rank = 1
+)
+
+select * from final
