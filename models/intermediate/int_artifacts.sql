@@ -158,6 +158,20 @@ all_artifacts as (
         'REGISTRY' as discovered_via
     from registry_artifacts
     where artifact_type = 'ADDRESS'
+
+    union all
+
+    select
+        artifact_id,
+        artifact_source,
+        artifact_namespace,
+        artifact_name,
+        artifact_type,
+        cast(null as {{ dbt.type_string() }}) as artifact_url,
+        cast(null as {{ dbt.type_bigint() }}) as repo_id,
+        network,
+        'DEPLOYER' as discovered_via
+    from {{ ref('int_optimism__deployed_contracts') }}
 ),
 
 -- One row per artifact: two projects may list one artifact with different URLs, and a registry listing wins

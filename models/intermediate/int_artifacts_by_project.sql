@@ -48,6 +48,14 @@ all_claims as (
         project_name,
         claim_priority
     from org_claims
+
+    union all
+
+    select
+        artifact_id,
+        project_name,
+        1 as claim_priority
+    from {{ ref('int_optimism__deployed_contracts') }}
 ),
 
 -- One project per artifact: a project listing the artifact itself beats one listing its organization; between

@@ -41,7 +41,48 @@ keyed_artifacts as (
     from raw_artifacts
 ),
 
--- A project listing the same artifact twice keeps one row (the latest load, then the first file).
+-- An address listed on `any_evm` stands for the same address on every EVM network the warehouse ingests
+-- (var `evm_networks`): it is keyed once per such network, exactly as if the registry had listed it there.
+network_artifacts as (
+    select
+        project_name,
+        registry_source,
+        artifact_type,
+        artifact_url,
+        tags,
+        address_label,
+        _source_file,
+        _loaded_at,
+        artifact_source,
+        artifact_namespace,
+        artifact_name,
+        network
+    from keyed_artifacts
+    where network is null or network != 'any_evm'
+    {%- for evm_network in var('evm_networks') %}
+
+    union all
+
+    select
+        project_name,
+        registry_source,
+        artifact_type,
+        artifact_url,
+        tags,
+        address_label,
+        _source_file,
+        _loaded_at,
+        '{{ evm_network | upper }}' as artifact_source,
+        '{{ evm_network | lower }}' as artifact_namespace,
+        artifact_name,
+        '{{ evm_network | lower }}' as network
+    from keyed_artifacts
+    where network = 'any_evm'
+    {%- endfor %}
+),
+
+-- A project listing the same artifact twice (or on one network and on any_evm) keeps one row (the latest load,
+-- then the first file).
 ranked_artifacts as (
     select
         project_name,
@@ -58,7 +99,7 @@ ranked_artifacts as (
             partition by project_name, artifact_source, artifact_namespace, artifact_name
             order by _loaded_at desc nulls last, _source_file asc nulls last, artifact_url asc nulls last
         ) as copy_rank
-    from keyed_artifacts
+    from network_artifacts
 ),
 
 final as (
