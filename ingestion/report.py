@@ -22,7 +22,10 @@ ACTIVITY_COLUMNS: tuple[tuple[str, str], ...] = (
     ("STARRED", "stars"),
     ("FORKED", "forks"),
     ("RELEASE_PUBLISHED", "releases"),
+    ("CONTRACT_INVOCATION", "OP calls"),
+    ("GAS_FEE", "OP gas (ETH)"),
 )
+"""(event type, column label) of the activity table; GAS_FEE sums an amount in ETH, the others count events."""
 
 
 def open_read_only(path: Path) -> duckdb.DuckDBPyConnection:
@@ -71,8 +74,12 @@ def activity_table(con: duckdb.DuckDBPyConnection) -> Table:
     for _, label in ACTIVITY_COLUMNS:
         table.add_column(label, justify="right")
     for project in sorted(counts, key=lambda p: (-sum(counts[p].values()), p)):
-        table.add_row(project, *(f"{counts[project].get(t, 0):,.0f}" for t, _ in ACTIVITY_COLUMNS))
+        table.add_row(project, *(_amount(t, counts[project].get(t, 0.0)) for t, _ in ACTIVITY_COLUMNS))
     return table
+
+
+def _amount(event_type: str, value: float) -> str:
+    return f"{value:,.4f}" if event_type == "GAS_FEE" else f"{value:,.0f}"
 
 
 def coverage_notes(con: duckdb.DuckDBPyConnection) -> list[str]:
