@@ -14,7 +14,7 @@ from rich.console import Console
 from ingestion.errors import ConfigError, ImpactError
 from ingestion.settings import Settings
 
-stdout = Console(highlight=False, width=None if sys.stdout.isatty() else 132)
+stdout = Console(highlight=False, width=None if sys.stdout.isatty() else 150)
 """Tables go to stdout; piped or captured output gets a fixed, wide width instead of rich's 80 columns."""
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 110}

@@ -14,16 +14,16 @@ from ingestion.errors import ConfigError
 ACTIVITY_COLUMNS: tuple[tuple[str, str], ...] = (
     ("PUSH", "pushes"),
     ("COMMIT_CODE", "commits"),
-    ("PULL_REQUEST_OPENED", "PRs opened"),
-    ("PULL_REQUEST_MERGED", "PRs merged"),
-    ("ISSUE_OPENED", "issues opened"),
-    ("ISSUE_CLOSED", "issues closed"),
+    ("PULL_REQUEST_OPENED", "PR opened"),
+    ("PULL_REQUEST_MERGED", "PR merged"),
+    ("ISSUE_OPENED", "issue opened"),
+    ("ISSUE_CLOSED", "issue closed"),
     ("ISSUE_COMMENT", "comments"),
     ("STARRED", "stars"),
     ("FORKED", "forks"),
     ("RELEASE_PUBLISHED", "releases"),
     ("CONTRACT_INVOCATION", "OP calls"),
-    ("GAS_FEE", "OP gas (ETH)"),
+    ("GAS_FEE", "OP gas ETH"),
 )
 """(event type, column label) of the activity table; GAS_FEE sums an amount in ETH, the others count events."""
 
@@ -70,7 +70,7 @@ def activity_table(con: duckdb.DuckDBPyConnection) -> Table:
     if days and days[0] is not None:
         title += f", {days[0]} to {days[1]} (events by type)"
     table = Table(title=title)
-    table.add_column("project", style="bold")
+    table.add_column("project", style="bold", no_wrap=True)
     for _, label in ACTIVITY_COLUMNS:
         table.add_column(label, justify="right")
     for project in sorted(counts, key=lambda p: (-sum(counts[p].values()), p)):

@@ -176,7 +176,7 @@ final as (
         senders.from_artifact_namespace,
         cast(null as {{ dbt.type_string() }}) as from_artifact_name,
         senders.from_artifact_type,
-        cast(1 as {{ type_double() }}) as amount
+        cast(1 as {{ type_amount() }}) as amount
     from senders
     inner join repositories
         on senders.repo_id = repositories.repo_id

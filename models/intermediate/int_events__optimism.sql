@@ -46,7 +46,7 @@ transaction_events as (
         transaction_hash as event_source_id,
         from_address,
         to_address,
-        cast(1 as {{ type_double() }}) as amount
+        cast(1 as {{ type_amount() }}) as amount
     from transactions
     where has_input and to_address is not null
 
@@ -58,7 +58,7 @@ transaction_events as (
         {{ dbt.concat(['transaction_hash', "':success'"]) }} as event_source_id,
         from_address,
         to_address,
-        cast(1 as {{ type_double() }}) as amount
+        cast(1 as {{ type_amount() }}) as amount
     from transactions
     where has_input and to_address is not null and receipt_status = 1
 
@@ -70,7 +70,7 @@ transaction_events as (
         {{ dbt.concat(['transaction_hash', "':gas_fee'"]) }} as event_source_id,
         from_address,
         coalesce(to_address, created_contract_address) as to_address,
-        cast(gas_used * effective_gas_price_wei as {{ type_double() }}) / 1e18 as amount
+        {{ wei_to_eth("gas_used * effective_gas_price_wei") }} as amount
     from transactions
     where gas_used is not null and effective_gas_price_wei is not null
 ),
