@@ -261,6 +261,7 @@ def demo(settings: Settings, no_progress: bool) -> None:
       impact demo
       IMPACT_DUCKDB_PATH=/tmp/demo.duckdb impact demo
     """
+    from ingestion.metrics_report import print_code_metrics
     from ingestion.pipeline import run as run_pipeline
     from ingestion.pipeline import sample_dir
     from ingestion.report import print_activity
@@ -274,6 +275,8 @@ def demo(settings: Settings, no_progress: bool) -> None:
     settings = settings.with_overrides(gharchive_dir=out / "gharchive", optimism_dir=out / "optimism")
     run_pipeline(settings, DEMO_START, DEMO_END, progress=not no_progress, export=False)
     print_activity(settings.duckdb_path, stdout)
+    print_code_metrics(settings.duckdb_path, stdout)
+    stdout.print("one project's metrics over time: impact metrics optimism")
 
 
 @cli.group(context_settings=CONTEXT)
@@ -337,6 +340,23 @@ def export_postgres_cmd(
         raise ImpactError(
             "the export failed for at least one table (see above); the last good tables still serve"
         )
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("project")
+@settings_options("duckdb")
+def metrics(settings: Settings, project: str) -> None:
+    """Print one project's metrics: latest value per window, and a sparkline of the last 90 days.
+
+    Values marked * are partial: GH Archive stopped listing commits and merges on 2025-10-07.
+
+    \b
+    Example:
+      impact metrics optimism
+    """
+    from ingestion.metrics_report import print_project_metrics
+
+    print_project_metrics(settings.duckdb_path, project, stdout)
 
 
 @cli.command(context_settings=CONTEXT)

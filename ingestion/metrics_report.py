@@ -19,14 +19,14 @@ from rich.console import Console
 from rich.table import Table
 
 from ingestion.errors import ConfigError
-from ingestion.report import open_read_only
+from ingestion.report import has_table, open_read_only
 
 WINDOWS: tuple[str, ...] = ("7d", "30d", "90d", "180d", "all")
 SPARK_WINDOW = "7d"
 SPARK_DAYS = 90
 SPARK_WIDTH = 30
 BARS = "▁▂▃▄▅▆▇█"
-PEOPLE_UNITS = frozenset({"developers", "contributors"})
+PEOPLE_UNITS = frozenset({"developers", "contributors", "people"})
 PARTIAL_MARK = "*"
 
 
@@ -55,10 +55,10 @@ class MetricValue:
 
 @dataclass(frozen=True)
 class Report:
-    """Rich tables to print, and whether any value shown is partial (marked with PARTIAL_MARK)."""
+    """Rich tables to print, and the note to print under them when a value shown is partial (PARTIAL_MARK)."""
 
     tables: tuple[Table, ...]
-    partial: bool
+    note: str | None
 
 
 def sparkline(values: Sequence[float | None], width: int = SPARK_WIDTH) -> str:
@@ -96,16 +96,8 @@ def format_amount(amount: float | None, unit: str) -> str:
     return f"{amount:,.0f}"
 
 
-def _has_relation(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
-    found = con.execute(
-        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-        [schema, name],
-    ).fetchone()
-    return bool(found and found[0])
-
-
 def _require(con: duckdb.DuckDBPyConnection, *names: str) -> None:
-    missing = [name for name in names if not _has_relation(con, "marts", name)]
+    missing = [name for name in names if not has_table(con, "marts", name)]
     if missing:
         raise ConfigError(
             f"marts.{', marts.'.join(missing)} missing from the warehouse: build the metric layer with "
@@ -114,7 +106,7 @@ def _require(con: duckdb.DuckDBPyConnection, *names: str) -> None:
 
 
 def metric_definitions(con: duckdb.DuckDBPyConnection) -> list[MetricDefinition]:
-    """The catalog, in catalog order (the order of marts.metrics_v1 rows as built)."""
+    """The catalog, in its own order (metrics_v1.catalog_position)."""
     rows = con.execute(
         "select metric, description, unit, requires, windows from marts.metrics_v1 order by catalog_position"
     ).fetchall()
@@ -173,12 +165,11 @@ def code_metrics_report(con: duckdb.DuckDBPyConnection, window: str = "30d") -> 
                 cells.append(value)
             table.add_row(*cells)
         tables.append(table)
-    return Report(tuple(tables), partial)
+    return Report(tuple(tables), _partial_note(definitions) if partial else None)
 
 
 def _sort_key(row: dict[str, object], group: Sequence[MetricDefinition], window: str) -> float:
-    if not group:
-        return 0.0
+    """Projects in decreasing order of the group's first metric."""
     value = row.get(f"{group[0].metric}_{window}")
     return float(value) if isinstance(value, int | float) else 0.0
 
@@ -198,13 +189,12 @@ def print_code_metrics(duckdb_path: Path, console: Console, window: str = "30d")
     con = open_read_only(duckdb_path)
     try:
         report = code_metrics_report(con, window)
-        definitions = metric_definitions(con)
     finally:
         con.close()
     for table in report.tables:
         console.print(table)
-    if report.partial:
-        console.print(f"[yellow]note:[/] {_partial_note(definitions)}")
+    if report.note:
+        console.print(f"[yellow]note:[/] {report.note}")
 
 
 def known_projects(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -279,7 +269,7 @@ def project_metrics_report(con: duckdb.DuckDBPyConnection, project_name: str) ->
         points = series.get(definition.metric, {})
         cells.append(sparkline([points.get(day) for day in days]))
         table.add_row(*cells)
-    return Report((table,), partial)
+    return Report((table,), _partial_note(definitions) if partial else None)
 
 
 def print_project_metrics(duckdb_path: Path, project_name: str, console: Console) -> None:
@@ -287,10 +277,9 @@ def print_project_metrics(duckdb_path: Path, project_name: str, console: Console
     con = open_read_only(duckdb_path)
     try:
         report = project_metrics_report(con, project_name)
-        definitions = metric_definitions(con)
     finally:
         con.close()
     for table in report.tables:
         console.print(table)
-    if report.partial:
-        console.print(f"[yellow]note:[/] {_partial_note(definitions)}")
+    if report.note:
+        console.print(f"[yellow]note:[/] {report.note}")

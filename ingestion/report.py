@@ -36,7 +36,7 @@ def open_read_only(path: Path) -> duckdb.DuckDBPyConnection:
     return duckdb.connect(str(path), read_only=True)
 
 
-def _has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+def has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
     found = con.execute(
         "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
         [schema, table],
@@ -46,7 +46,7 @@ def _has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
 
 def activity_table(con: duckdb.DuckDBPyConnection) -> Table:
     """One row per project, one column per event type: event counts summed over every loaded day."""
-    if not _has_table(con, "marts", "events_daily_to_project"):
+    if not has_table(con, "marts", "events_daily_to_project"):
         raise ConfigError(
             "marts.events_daily_to_project is missing: run `impact run` (it ends with dbt build)"
         )
@@ -84,7 +84,7 @@ def _amount(event_type: str, value: float) -> str:
 
 def coverage_notes(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Days where GH Archive payloads no longer say commits or merges (the 2025-10-07 change)."""
-    if not _has_table(con, "marts", "github_data_coverage_v1"):
+    if not has_table(con, "marts", "github_data_coverage_v1"):
         return []
     notes = []
     rows = con.execute(
@@ -132,7 +132,7 @@ def status_tables(path: Path) -> list[Table]:
                 "select command, status, finished_at, duration_seconds, results from raw._builds "
                 "order by finished_at desc limit 1"
             ).fetchone()
-            if _has_table(con, "raw", "_builds")
+            if has_table(con, "raw", "_builds")
             else None
         )
     finally:

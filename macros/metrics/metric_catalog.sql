@@ -13,8 +13,8 @@
                      count_new_from       senders whose first event (ever, for that project or collection) is
                                           in the window
                      classify_from        senders active in the window whose number of active days there is at
-                                          least `min_days_per_30` and/or below `below_days_per_30`, both scaled
-                                          to the window (x days per 30 = x * window / 30 days)
+                                          least `min_days_per_30` and/or below `below_days_per_30` (whole days),
+                                          scaled to the window: x days per 30 is ceil(x * N / 30) days in N
                      median_duration      median of a duration in days, of the items completed in the window
                                           (`duration`: pull_request_merge = merged_at - created_at of the PR)
       exclude_bots   drop events whose sender is a bot (from_artifact_type = 'BOT') [false]
