@@ -63,10 +63,10 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 import duckdb
 import orjson
 import pyarrow as pa
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from ingestion.errors import IngestError
-from ingestion.log import console, step, warn
+from ingestion.log import step, warn
+from ingestion.progress import LoadProgress, load_progress
 from ingestion.warehouse import DayLoad, day_load
 
 if TYPE_CHECKING:
@@ -174,7 +174,10 @@ def ingest_github(
     given = {int(repo_id): str(name).lower() for repo_id, name in (known_repo_ids or {}).items()}
     learned_in_run: dict[int, str] = {}
     results: list[DayResult] = []
-    with _progress_bar(progress, len(days) * HOURS_PER_DAY) as bar, _switch_interval(SWITCH_INTERVAL):
+    with (
+        load_progress(progress, "github", "hour files", "events", len(days) * HOURS_PER_DAY) as bar,
+        _switch_interval(SWITCH_INTERVAL),
+    ):
         for day in days:
             known = {
                 repo_id: name
@@ -214,7 +217,7 @@ def _ingest_day(
     repos: frozenset[str],
     orgs: frozenset[str],
     known: dict[int, str],
-    bar: _Bar,
+    bar: LoadProgress,
 ) -> tuple[DayResult, dict[int, str]]:
     started = time.perf_counter()
     paths = [gharchive_dir / hour_file_name(day, hour) for hour in range(HOURS_PER_DAY)]
@@ -233,7 +236,7 @@ def _ingest_day(
                 raise _NoHourFiles(message)
         except _NoHourFiles:
             warn(message)
-        bar.advance_files(HOURS_PER_DAY)
+        bar.advance(HOURS_PER_DAY)
         return DayResult(day, 0, tuple(missing), 0, 0, 0, round(time.perf_counter() - started, 6)), {}
     if missing:
         warn(
@@ -249,7 +252,7 @@ def _ingest_day(
             if path in present:
                 day_filter.read_file(path)
                 load.stats.files_read += 1
-            bar.advance_files(1)
+            bar.advance(1)
         day_filter.flush()
         stats = load.stats
     seconds = time.perf_counter() - started
@@ -312,7 +315,7 @@ class _DayFilter:
         repos: frozenset[str],
         orgs: frozenset[str],
         known: dict[int, str],
-        bar: _Bar,
+        bar: LoadProgress,
     ):
         self.load = load
         self.day = day
@@ -334,7 +337,7 @@ class _DayFilter:
             stats.bytes_scanned += compressed_bytes
             read_before, kept_before = stats.rows_read, stats.rows_kept
             line_number = self._filter_lines(data, begin, end, path.name, line_number)
-            self.bar.add_events(stats.rows_read - read_before, stats.rows_kept - kept_before)
+            self.bar.add_rows(stats.rows_read - read_before, stats.rows_kept - kept_before)
 
     def _filter_lines(self, data: bytes, begin: int, end: int, file_name: str, line_number: int) -> int:
         """The hot loop: validate every line of ``data[begin:end]``, keep the tracked events.
@@ -784,43 +787,6 @@ def _switch_interval(seconds: float) -> Iterator[None]:
         yield
     finally:
         sys.setswitchinterval(previous)
-
-
-class _Bar:
-    """The progress display: hour files done of all, events read and kept. Does nothing when disabled."""
-
-    def __init__(self, progress: Progress | None = None, task: TaskID | None = None):
-        self.progress = progress
-        self.task = task
-        self.read = 0
-        self.kept = 0
-
-    def advance_files(self, n: int) -> None:
-        if self.progress is not None and self.task is not None:
-            self.progress.advance(self.task, n)
-
-    def add_events(self, read: int, kept: int) -> None:
-        if self.progress is not None and self.task is not None:
-            self.read += read
-            self.kept += kept
-            self.progress.update(self.task, read=self.read, kept=self.kept)
-
-
-@contextmanager
-def _progress_bar(enabled: bool, total_files: int) -> Iterator[_Bar]:
-    if not enabled:
-        yield _Bar()
-        return
-    columns = (
-        TextColumn("github"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("hour files · events read {task.fields[read]:,} · kept {task.fields[kept]:,}"),
-        TimeElapsedColumn(),
-    )
-    with Progress(*columns, console=console) as progress:
-        task = progress.add_task("github", total=total_files, read=0, kept=0)
-        yield _Bar(progress, task)
 
 
 __all__ = [

@@ -64,10 +64,10 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from ingestion.errors import IngestError
-from ingestion.log import console, step, warn
+from ingestion.log import step, warn
+from ingestion.progress import load_progress
 from ingestion.warehouse import DayLoad, day_load
 
 SOURCE = "optimism"
@@ -184,7 +184,10 @@ def ingest_optimism(
     if not tracked:
         warn("optimism: no tracked address on this network: every transaction will be filtered out")
     results: list[DayResult] = []
-    with _session(con, tracked, deployer_list), _progress_bar(progress, len(days)) as bar:
+    with (
+        _session(con, tracked, deployer_list),
+        load_progress(progress, "optimism", "days", "transactions", len(days)) as bar,
+    ):
         in_warehouse = _followed_contracts(con)
         learned: dict[str, date] = {}
         for day in days:
@@ -192,7 +195,8 @@ def ingest_optimism(
             result, created = _ingest_day(con, optimism_dir, day, followed)
             learned.update(dict.fromkeys(created - set(learned), day))
             results.append(result)
-            bar.add_day(result)
+            bar.advance()
+            bar.add_rows(result.rows_read, result.rows_kept)
     return results
 
 
@@ -812,39 +816,6 @@ def _json_line_problem(line: str) -> str | None:
 
 def _first_line(exc: BaseException) -> str:
     return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-
-
-class _Bar:
-    """The progress display: days done of all, transactions read and kept. Does nothing when disabled."""
-
-    def __init__(self, progress: Progress | None = None, task: TaskID | None = None):
-        self.progress = progress
-        self.task = task
-        self.read = 0
-        self.kept = 0
-
-    def add_day(self, result: DayResult) -> None:
-        if self.progress is not None and self.task is not None:
-            self.read += result.rows_read
-            self.kept += result.rows_kept
-            self.progress.update(self.task, advance=1, read=self.read, kept=self.kept)
-
-
-@contextmanager
-def _progress_bar(enabled: bool, total_days: int) -> Iterator[_Bar]:
-    if not enabled:
-        yield _Bar()
-        return
-    columns = (
-        TextColumn("optimism"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("days · transactions read {task.fields[read]:,} · kept {task.fields[kept]:,}"),
-        TimeElapsedColumn(),
-    )
-    with Progress(*columns, console=console) as progress:
-        task = progress.add_task("optimism", total=total_days, read=0, kept=0)
-        yield _Bar(progress, task)
 
 
 __all__ = [
