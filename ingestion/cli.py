@@ -261,7 +261,7 @@ def demo(settings: Settings, no_progress: bool) -> None:
       impact demo
       IMPACT_DUCKDB_PATH=/tmp/demo.duckdb impact demo
     """
-    from ingestion.metrics_report import print_code_metrics
+    from ingestion.metrics_report import print_code_metrics, print_onchain_metrics
     from ingestion.pipeline import run as run_pipeline
     from ingestion.pipeline import sample_dir
     from ingestion.report import print_activity
@@ -276,6 +276,7 @@ def demo(settings: Settings, no_progress: bool) -> None:
     run_pipeline(settings, DEMO_START, DEMO_END, progress=not no_progress, export=False)
     print_activity(settings.duckdb_path, stdout)
     print_code_metrics(settings.duckdb_path, stdout)
+    print_onchain_metrics(settings.duckdb_path, stdout)
     stdout.print("one project's metrics over time: impact metrics optimism")
 
 

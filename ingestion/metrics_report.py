@@ -1,8 +1,9 @@
 """What the CLI prints from the metric marts: every project's latest metrics, and one project's metrics over time.
 
 `print_code_metrics` reads `marts.code_metrics_by_project_v1` (the wide table, one row per project);
-`print_project_metrics` reads `marts.timeseries_metrics_by_project_v1` for one project, with a text sparkline of
-each metric's 7-day value over the last 90 days. Metric names, units and order come from `marts.metrics_v1` (the
+`print_onchain_metrics` reads `marts.onchain_metrics_by_project_v1` (its onchain twin, one row per project with an
+address on an ingested network); `print_project_metrics` reads `marts.timeseries_metrics_by_project_v1` for one
+project, with a text sparkline of each metric's 7-day value over the last 90 days. Metric names, units and order come from `marts.metrics_v1` (the
 catalog), so a new catalog metric shows up without a change here.
 """
 
@@ -27,6 +28,9 @@ SPARK_DAYS = 90
 SPARK_WIDTH = 30
 BARS = "▁▂▃▄▅▆▇█"
 PEOPLE_UNITS = frozenset({"developers", "contributors", "people"})
+USER_UNITS = frozenset({"addresses"})
+"""Units of the onchain metrics about users (senders, bots left out), shown apart from onchain activity."""
+ETH_UNIT = "ETH"
 PARTIAL_MARK = "*"
 
 
@@ -93,7 +97,18 @@ def format_amount(amount: float | None, unit: str) -> str:
         return "-"
     if unit == "days":
         return f"{amount:,.1f}"
+    if unit == ETH_UNIT:
+        return format_eth(amount)
     return f"{amount:,.0f}"
+
+
+def format_eth(amount: float) -> str:
+    """An amount of ETH: 6 decimals (a micro-ETH, 10^12 wei); below that, 3 significant digits; 0 as `0`."""
+    if amount == 0:
+        return "0"
+    if abs(amount) < 0.000001:
+        return f"{amount:.2e}"
+    return f"{amount:,.6f}"
 
 
 def _require(con: duckdb.DuckDBPyConnection, *names: str) -> None:
@@ -189,6 +204,89 @@ def print_code_metrics(duckdb_path: Path, console: Console, window: str = "30d")
     con = open_read_only(duckdb_path)
     try:
         report = code_metrics_report(con, window)
+    finally:
+        con.close()
+    for table in report.tables:
+        console.print(table)
+    if report.note:
+        console.print(f"[yellow]note:[/] {report.note}")
+
+
+ONCHAIN_FACTS = (
+    "project_name",
+    "sample_date",
+    "contract_count",
+    "first_transaction_date",
+    "last_transaction_date",
+)
+
+
+def onchain_metrics_report(con: duckdb.DuckDBPyConnection, window: str = "30d") -> Report:
+    """The onchain wide table as two rich tables (users, then activity): a row per project with an address on an
+    ingested network, a column per onchain metric over `window`, the project's contracts and the days of its first
+    and last transaction. Onchain data has no GH Archive gap, so nothing is marked partial."""
+    _require(con, "onchain_metrics_by_project_v1", "metrics_v1")
+    if window not in WINDOWS:
+        raise ConfigError(f"window {window!r} is not one of {', '.join(WINDOWS)}")
+    columns = [
+        row[0]
+        for row in con.execute(
+            "select column_name from information_schema.columns where table_schema = 'marts' "
+            "and table_name = 'onchain_metrics_by_project_v1' order by ordinal_position"
+        ).fetchall()
+    ]
+    definitions = [d for d in metric_definitions(con) if f"{d.metric}_{window}" in columns]
+    selected = list(ONCHAIN_FACTS) + [f"{d.metric}_{window}" for d in definitions]
+    query = "select {} from marts.onchain_metrics_by_project_v1 order by project_name".format(  # noqa: S608
+        ", ".join(f'"{c}"' for c in selected)  # names from the warehouse's own catalog, quoted
+    )
+    rows = [dict(zip(selected, row, strict=True)) for row in con.execute(query).fetchall()]
+    if not rows:
+        return Report(
+            (),
+            "no project lists an address on an ingested network (registry `blockchain` entries on optimism or "
+            "any_evm): no onchain metrics",
+        )
+    as_of = next((r["sample_date"] for r in rows if r["sample_date"] is not None), None)
+    title = f"over the {window} window" + (f" ending {as_of}" if as_of else "")
+    users = [d for d in definitions if d.unit in USER_UNITS]
+    activity = [d for d in definitions if d.unit not in USER_UNITS]
+    tables = []
+    for heading, group in (("Onchain users", users), ("Onchain activity", activity)):
+        if not group:
+            continue
+        is_activity = heading == "Onchain activity"
+        caption = (
+            "gas fees in ETH; transactions are contract calls"
+            if is_activity
+            else "addresses calling its contracts, flagged bots left out"
+        )
+        table = Table(title=f"{heading} per project, {title}", caption=caption)
+        table.add_column("project", style="bold", no_wrap=True)
+        if is_activity:
+            table.add_column("contracts", justify="right")
+        for definition in group:
+            table.add_column(definition.label, justify="right")
+        if is_activity:
+            table.add_column("transactions from", no_wrap=True)
+            table.add_column("to", no_wrap=True)
+        for row in sorted(rows, key=lambda r: (-_sort_key(r, group, window), r["project_name"])):
+            cells = [row["project_name"]]
+            if is_activity:
+                cells.append(str(row["contract_count"]))
+            cells += [format_amount(row[f"{d.metric}_{window}"], d.unit) for d in group]
+            if is_activity:
+                cells += [str(row["first_transaction_date"] or "-"), str(row["last_transaction_date"] or "-")]
+            table.add_row(*cells)
+        tables.append(table)
+    return Report(tuple(tables), None)
+
+
+def print_onchain_metrics(duckdb_path: Path, console: Console, window: str = "30d") -> None:
+    """Print the latest onchain metrics over `window` of every project with onchain artifacts (for `impact demo`)."""
+    con = open_read_only(duckdb_path)
+    try:
+        report = onchain_metrics_report(con, window)
     finally:
         con.close()
     for table in report.tables:

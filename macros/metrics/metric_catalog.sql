@@ -12,6 +12,10 @@
                      count_distinct_to    distinct receivers (to_artifact_id) in the window
                      count_new_from       senders whose first event (ever, for that project or collection) is
                                           in the window
+                     count_returning_from senders active in the window whose first event (ever, for that project
+                                          or collection) is before it: on day D over N days, an event in
+                                          D-N+1..D and the first one on or before D-N (count_distinct_from minus
+                                          count_new_from)
                      classify_from        senders active in the window whose number of active days there is at
                                           least `min_days_per_30` and/or below `below_days_per_30` (whole days),
                                           scaled to the window: x days per 30 is ceil(x * N / 30) days in N
@@ -19,7 +23,8 @@
                                           (`duration`: pull_request_merge = merged_at - created_at of the PR)
       exclude_bots   drop events whose sender is a bot (from_artifact_type = 'BOT') [false]
       all_time       also give the `all` window (everything up to the day) [true; false for classify_from,
-                     count_new_from and median_duration, where it means nothing or costs too much]
+                     count_new_from, count_returning_from and median_duration, where it means nothing or costs too
+                     much]
       requires       the GH Archive payload data the metric needs: commits (PushEvent commits, gone since
                      2025-10-07) or merges (PullRequestEvent merged, gone since 2025-10-07); days without it make
                      the window's `data_complete` false [none]
@@ -125,6 +130,60 @@
   aggregation: median_duration
   duration: pull_request_merge
   requires: merges
+
+# Onchain (Optimism): a transaction is a contract invocation (a call with calldata) of one of the project's
+# addresses; senders are addresses, flagged bots (int_optimism__address_bots) left out of the metrics about users.
+- name: transaction_count
+  description: Transactions calling the project's contracts (contract invocations, reverted ones and bots included).
+  unit: transactions
+  event_types: [CONTRACT_INVOCATION]
+  aggregation: sum
+
+- name: successful_transaction_count
+  description: Transactions calling the project's contracts that succeeded (receipt status 1), bots included.
+  unit: transactions
+  event_types: [CONTRACT_INVOCATION_SUCCESS]
+  aggregation: sum
+
+- name: gas_fees_sum
+  description: >-
+    Gas fees (gas used x effective gas price) of the transactions sent to the project's addresses, in ETH, summed
+    exactly (18 decimals) and rounded to a double only in the result; bots, transfers and deployments included.
+  unit: ETH
+  event_types: [GAS_FEE]
+  aggregation: sum
+
+- name: address_count
+  description: Addresses that called the project's contracts (distinct senders of transactions), bots excluded.
+  unit: addresses
+  event_types: [CONTRACT_INVOCATION]
+  aggregation: count_distinct_from
+  exclude_bots: true
+
+- name: new_address_count
+  description: >-
+    Addresses (as in address_count) whose first transaction to the project falls in the window: on day D over N
+    days, first transaction in D-N+1..D.
+  unit: addresses
+  event_types: [CONTRACT_INVOCATION]
+  aggregation: count_new_from
+  exclude_bots: true
+
+- name: returning_address_count
+  description: >-
+    Addresses (as in address_count) with a transaction in the window and an earlier one before the window began:
+    on day D over N days, active in D-N+1..D with their first transaction to the project on or before D-N; an
+    address whose first transaction is in the window is new, not returning (address_count = new + returning).
+  unit: addresses
+  event_types: [CONTRACT_INVOCATION]
+  aggregation: count_returning_from
+  exclude_bots: true
+
+- name: active_contract_count
+  description: The project's contracts called at least once in the window (by anyone, bots included).
+  unit: contracts
+  event_types: [CONTRACT_INVOCATION]
+  aggregation: count_distinct_to
 {%- endset -%}
 {{ return(fromyaml(catalog_yaml)) }}
 {% endmacro %}

@@ -13,7 +13,10 @@
     {%- endif -%}
     {%- set entry = found[0] -%}
 
-    {%- set aggregations = ['sum', 'count_distinct_from', 'count_distinct_to', 'count_new_from', 'classify_from', 'median_duration'] -%}
+    {%- set aggregations = [
+        'sum', 'count_distinct_from', 'count_distinct_to', 'count_new_from', 'count_returning_from', 'classify_from',
+        'median_duration'
+    ] -%}
     {%- set known_fields = [
         'name', 'description', 'unit', 'event_types', 'aggregation', 'exclude_bots', 'all_time', 'requires',
         'min_days_per_30', 'below_days_per_30', 'duration'
@@ -81,7 +84,7 @@
     {%- elif metric.aggregation != 'median_duration' and metric.duration is not none -%}
         {{ exceptions.raise_compiler_error(where ~ ": duration belongs to median_duration only") }}
     {%- endif -%}
-    {%- if metric.all_time and metric.aggregation in ['classify_from', 'count_new_from', 'median_duration'] -%}
+    {%- if metric.all_time and metric.aggregation in ['classify_from', 'count_new_from', 'count_returning_from', 'median_duration'] -%}
         {{ exceptions.raise_compiler_error(where ~ ": all_time is not available for " ~ metric.aggregation) }}
     {%- endif -%}
 

@@ -68,7 +68,9 @@ deltas as (
     j, so their union is a series of runs: a run starts on a_j when the interval of j-1 ended by then (a_(j-k) + N
     <= a_j, or j = k) and ends on a_(j-k+1) + N when a_(j+1) comes no earlier. Distinct members are k = 1. A class
     between two thresholds (k_min <= days < k_below) is the members with k_min days minus those with k_below:
-    signs +1 and -1. The `all` window counts a member from its first active day on. -#}
+    signs +1 and -1. The `all` window counts a member from its first active day on. Returning members
+    (count_returning_from) are the distinct members minus the new ones: a member's first active day ever, F, is in
+    the window of D exactly for D in [F, F + N), so each member adds -1 on F and +1 on F + N to the k = 1 runs. -#}
 {%- set member_column = 'to_artifact_id' if metric.aggregation == 'count_distinct_to' else 'from_artifact_id' -%}
 {%- set windows = metric_windows(metric.all_time) -%}
 {%- set finite_windows = windows | rejectattr('days', 'none') | list -%}
@@ -96,9 +98,11 @@ deltas as (
 {%- endfor -%}
 {%- set longest_window_days = finite_windows | map(attribute='days') | max if finite_windows else 0 -%}
 {%- set has_all = windows | selectattr('days', 'none') | list | length > 0 %}
-{%- if has_all %}
+{%- set is_returning = metric.aggregation == 'count_returning_from' %}
+{%- if has_all or is_returning %}
 
--- The `all` window: a member counts from its first active day on, over the whole history.
+-- A member's first active day over the whole history: the `all` window counts it from then on; a returning member
+-- is one whose first day is before the window.
 member_first_days as (
     select
         entity_type,
@@ -237,6 +241,33 @@ deltas as (
         first_day as delta_day,
         1 as delta
     from member_first_days
+    {%- endif %}
+    {%- if is_returning %}
+
+    union all
+
+    -- Not returning while its first day is in the window: -1 on that day, +1 N days later, when it leaves.
+    select
+        member_first_days.entity_type,
+        member_first_days.entity_id,
+        windows.window_name,
+        member_first_days.first_day as delta_day,
+        -1 as delta
+    from member_first_days
+    cross join windows
+    where windows.window_days is not null
+
+    union all
+
+    select
+        member_first_days.entity_type,
+        member_first_days.entity_id,
+        windows.window_name,
+        {{ metric_add_days('member_first_days.first_day', 'windows.window_days') }} as delta_day,
+        1 as delta
+    from member_first_days
+    cross join windows
+    where windows.window_days is not null
     {%- endif %}
     {%- if not thresholds and not has_all %}
     -- No window leaves this class any member (its thresholds cross): no delta.

@@ -96,7 +96,7 @@ def test_every_day_of_the_active_range_has_a_row(built_warehouse) -> None:
         "from marts.timeseries_metrics_by_project_v1 where project_id = ? group by all",
         [OPTIMISM],
     )
-    assert len(rows) == 14 * 4 + 10  # 14 metrics x 4 windows, and 10 of them have an all-time window
+    assert len(rows) == 21 * 4 + 15  # 21 metrics x 4 windows; 15 of them (10 code, 5 onchain) have all-time
     assert {(count, first, last) for _, _, count, first, last in rows} == {(574, FIRST_DAY, LAST_DAY)}
     lonely = built_warehouse.query(
         "select count(*) from marts.timeseries_metrics_by_project_v1 where project_id = ?",
@@ -153,4 +153,4 @@ def test_wide_table_has_latest_values_for_every_project(built_warehouse) -> None
     by_name = {row[0]: row[1:] for row in rows}
     assert by_name["optimism"] == (LAST_DAY, 3, False, 2, 2, FIRST_DAY, LAST_DAY, None)
     assert by_name["lonely-project"] == (LAST_DAY, 0, False, 0, 0, None, None, None)
-    assert built_warehouse.query("select count(*) from marts.metrics_v1") == [(14,)]
+    assert built_warehouse.query("select count(*) from marts.metrics_v1") == [(21,)]

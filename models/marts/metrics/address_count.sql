@@ -1,0 +1,1 @@
+{{ metric_timeseries('address_count') }}

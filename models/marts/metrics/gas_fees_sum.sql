@@ -1,0 +1,1 @@
+{{ metric_timeseries('gas_fees_sum') }}

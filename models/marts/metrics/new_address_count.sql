@@ -1,0 +1,1 @@
+{{ metric_timeseries('new_address_count') }}

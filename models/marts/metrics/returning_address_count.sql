@@ -1,0 +1,1 @@
+{{ metric_timeseries('returning_address_count') }}

@@ -1,0 +1,1 @@
+{{ metric_timeseries('successful_transaction_count') }}
