@@ -22,19 +22,6 @@ repositories as (
 -- GitHub does not know, an e-mail address.
 repository_events as (
     select
-        created_at as event_time,
-        'PUSH' as event_type,
-        event_id as event_source_id,
-        repo_id,
-        actor_login as from_login,
-        cast(null as {{ dbt.type_string() }}) as from_email,
-        is_bot_actor as from_is_bot
-    from {{ ref('stg_github__events') }}
-    where event_type = 'PushEvent'
-
-    union all
-
-    select
         pushed_at as event_time,
         'COMMIT_CODE' as event_type,
         {{ dbt.concat(['cast(repo_id as ' ~ dbt.type_string() ~ ')', "'/'", 'commit_sha']) }} as event_source_id,
@@ -43,104 +30,38 @@ repository_events as (
         author_email as from_email,
         is_bot as from_is_bot
     from {{ ref('stg_github__commits') }}
+    {#- Every other event type is done by the event's actor: (staging model, event type, source id, filter). The
+        merged row exists only where the payload says merged = true: after 2025-10-07 it does not say, and nothing
+        is guessed. #}
+    {%- set actor_events = [
+        ('stg_github__events', "'PUSH'", 'event_id', "event_type = 'PushEvent'"),
+        ('stg_github__pull_requests', dbt.concat(["'PULL_REQUEST_'", 'upper(action)']), 'event_id', none),
+        ('stg_github__pull_requests', "'PULL_REQUEST_MERGED'", dbt.concat(['event_id', "':merged'"]),
+            "action = 'closed' and is_merged"),
+        ('stg_github__review_comments', "'PULL_REQUEST_REVIEW_COMMENT'", 'event_id', none),
+        ('stg_github__issues', dbt.concat(["'ISSUE_'", 'upper(action)']), 'event_id', none),
+        ('stg_github__issue_comments', "'ISSUE_COMMENT'", 'event_id', none),
+        ('stg_github__stars', "'STARRED'", 'event_id', none),
+        ('stg_github__forks', "'FORKED'", 'event_id', none),
+        ('stg_github__releases', "'RELEASE_PUBLISHED'", 'event_id', none),
+    ] %}
+    {%- for model_name, event_type, source_id, condition in actor_events %}
 
     union all
 
     select
         created_at as event_time,
-        {{ dbt.concat(["'PULL_REQUEST_'", 'upper(action)']) }} as event_type,
-        event_id as event_source_id,
+        {{ event_type }} as event_type,
+        {{ source_id }} as event_source_id,
         repo_id,
         actor_login as from_login,
         cast(null as {{ dbt.type_string() }}) as from_email,
         is_bot_actor as from_is_bot
-    from {{ ref('stg_github__pull_requests') }}
-
-    union all
-
-    -- Only where the payload says merged = true: after 2025-10-07 it does not say, and nothing is guessed.
-    select
-        created_at as event_time,
-        'PULL_REQUEST_MERGED' as event_type,
-        {{ dbt.concat(['event_id', "':merged'"]) }} as event_source_id,
-        repo_id,
-        actor_login as from_login,
-        cast(null as {{ dbt.type_string() }}) as from_email,
-        is_bot_actor as from_is_bot
-    from {{ ref('stg_github__pull_requests') }}
-    where action = 'closed' and is_merged
-
-    union all
-
-    select
-        created_at as event_time,
-        'PULL_REQUEST_REVIEW_COMMENT' as event_type,
-        event_id as event_source_id,
-        repo_id,
-        actor_login as from_login,
-        cast(null as {{ dbt.type_string() }}) as from_email,
-        is_bot_actor as from_is_bot
-    from {{ ref('stg_github__review_comments') }}
-
-    union all
-
-    select
-        created_at as event_time,
-        {{ dbt.concat(["'ISSUE_'", 'upper(action)']) }} as event_type,
-        event_id as event_source_id,
-        repo_id,
-        actor_login as from_login,
-        cast(null as {{ dbt.type_string() }}) as from_email,
-        is_bot_actor as from_is_bot
-    from {{ ref('stg_github__issues') }}
-
-    union all
-
-    select
-        created_at as event_time,
-        'ISSUE_COMMENT' as event_type,
-        event_id as event_source_id,
-        repo_id,
-        actor_login as from_login,
-        cast(null as {{ dbt.type_string() }}) as from_email,
-        is_bot_actor as from_is_bot
-    from {{ ref('stg_github__issue_comments') }}
-
-    union all
-
-    select
-        created_at as event_time,
-        'STARRED' as event_type,
-        event_id as event_source_id,
-        repo_id,
-        actor_login as from_login,
-        cast(null as {{ dbt.type_string() }}) as from_email,
-        is_bot_actor as from_is_bot
-    from {{ ref('stg_github__stars') }}
-
-    union all
-
-    select
-        created_at as event_time,
-        'FORKED' as event_type,
-        event_id as event_source_id,
-        repo_id,
-        actor_login as from_login,
-        cast(null as {{ dbt.type_string() }}) as from_email,
-        is_bot_actor as from_is_bot
-    from {{ ref('stg_github__forks') }}
-
-    union all
-
-    select
-        created_at as event_time,
-        'RELEASE_PUBLISHED' as event_type,
-        event_id as event_source_id,
-        repo_id,
-        actor_login as from_login,
-        cast(null as {{ dbt.type_string() }}) as from_email,
-        is_bot_actor as from_is_bot
-    from {{ ref('stg_github__releases') }}
+    from {{ ref(model_name) }}
+    {%- if condition %}
+    where {{ condition }}
+    {%- endif %}
+    {%- endfor %}
 ),
 
 -- A GitHub account is the artifact ('GITHUB', lower(login), NULL); a commit author known only by e-mail is
