@@ -131,27 +131,38 @@ def metric_definitions(con: duckdb.DuckDBPyConnection) -> list[MetricDefinition]
     ]
 
 
-def code_metrics_report(con: duckdb.DuckDBPyConnection, window: str = "30d") -> Report:
-    """The wide table as two rich tables (people, then activity): a row per project, a column per metric over
-    `window`, values marked `*` where GH Archive lacked the data the metric needs for part of the window."""
-    _require(con, "code_metrics_by_project_v1", "metrics_v1")
+def _wide_rows(
+    con: duckdb.DuckDBPyConnection, table: str, facts: Sequence[str], window: str
+) -> tuple[list[MetricDefinition], list[dict[str, object]]]:
+    """The catalog metrics a wide mart has a `<metric>_<window>` column for, and its rows as dicts holding `facts`,
+    those columns and (code table) the `<commits|merges>_complete_<window>` flags, ordered by project name."""
+    _require(con, table, "metrics_v1")
     if window not in WINDOWS:
         raise ConfigError(f"window {window!r} is not one of {', '.join(WINDOWS)}")
     columns = [
         row[0]
         for row in con.execute(
             "select column_name from information_schema.columns "
-            "where table_schema = 'marts' and table_name = 'code_metrics_by_project_v1' order by ordinal_position"
+            "where table_schema = 'marts' and table_name = ? order by ordinal_position",
+            [table],
         ).fetchall()
     ]
     definitions = [d for d in metric_definitions(con) if f"{d.metric}_{window}" in columns]
     flags = [c for c in columns if c.endswith(f"_complete_{window}")]
-    selected = ["project_name", "sample_date", "repository_count"]
-    selected += [f"{d.metric}_{window}" for d in definitions] + flags
-    query = "select {} from marts.code_metrics_by_project_v1 order by project_name".format(  # noqa: S608
-        ", ".join(f'"{c}"' for c in selected)  # names from the warehouse's own catalog, quoted
+    selected = [*facts, *(f"{d.metric}_{window}" for d in definitions), *flags]
+    query = "select {} from marts.{} order by project_name".format(  # noqa: S608
+        ", ".join(f'"{c}"' for c in selected),  # names from the warehouse's own catalog, quoted
+        table,  # one of this module's constants
     )
-    rows = [dict(zip(selected, row, strict=True)) for row in con.execute(query).fetchall()]
+    return definitions, [dict(zip(selected, row, strict=True)) for row in con.execute(query).fetchall()]
+
+
+def code_metrics_report(con: duckdb.DuckDBPyConnection, window: str = "30d") -> Report:
+    """The wide table as two rich tables (people, then activity): a row per project, a column per metric over
+    `window`, values marked `*` where GH Archive lacked the data the metric needs for part of the window."""
+    definitions, rows = _wide_rows(
+        con, "code_metrics_by_project_v1", ("project_name", "sample_date", "repository_count"), window
+    )
     as_of = next((r["sample_date"] for r in rows if r["sample_date"] is not None), None)
     people = [d for d in definitions if d.unit in PEOPLE_UNITS]
     activity = [d for d in definitions if d.unit not in PEOPLE_UNITS]
@@ -225,22 +236,7 @@ def onchain_metrics_report(con: duckdb.DuckDBPyConnection, window: str = "30d") 
     """The onchain wide table as two rich tables (users, then activity): a row per project with an address on an
     ingested network, a column per onchain metric over `window`, the project's contracts and the days of its first
     and last transaction. Onchain data has no GH Archive gap, so nothing is marked partial."""
-    _require(con, "onchain_metrics_by_project_v1", "metrics_v1")
-    if window not in WINDOWS:
-        raise ConfigError(f"window {window!r} is not one of {', '.join(WINDOWS)}")
-    columns = [
-        row[0]
-        for row in con.execute(
-            "select column_name from information_schema.columns where table_schema = 'marts' "
-            "and table_name = 'onchain_metrics_by_project_v1' order by ordinal_position"
-        ).fetchall()
-    ]
-    definitions = [d for d in metric_definitions(con) if f"{d.metric}_{window}" in columns]
-    selected = list(ONCHAIN_FACTS) + [f"{d.metric}_{window}" for d in definitions]
-    query = "select {} from marts.onchain_metrics_by_project_v1 order by project_name".format(  # noqa: S608
-        ", ".join(f'"{c}"' for c in selected)  # names from the warehouse's own catalog, quoted
-    )
-    rows = [dict(zip(selected, row, strict=True)) for row in con.execute(query).fetchall()]
+    definitions, rows = _wide_rows(con, "onchain_metrics_by_project_v1", ONCHAIN_FACTS, window)
     if not rows:
         return Report(
             (),
