@@ -87,14 +87,7 @@ latest_completeness as (
 ),
 
 project_values as (
-    select
-        {%- for column in wide.metrics %}
-        max(case when metric = '{{ column.metric }}' and window_name = '{{ column.window }}' then amount end)
-            as {{ column.column }},
-        {%- endfor %}
-        project_id
-    from latest_values
-    group by project_id
+    {{ metric_wide_pivot(wide) }}
 ),
 
 -- A PushEvent carries commits even where GH Archive no longer lists them (since 2025-10-07).
@@ -121,13 +114,7 @@ repositories as (
 
 final as (
     select
-        {%- for column in wide.metrics %}
-        {%- if column.zero_when_missing %}
-        cast(coalesce(project_values.{{ column.column }}, 0) as {{ type_double() }}) as {{ column.column }},
-        {%- else %}
-        cast(project_values.{{ column.column }} as {{ type_double() }}) as {{ column.column }},
-        {%- endif %}
-        {%- endfor %}
+        {{- metric_wide_values(wide) }}
         {%- for flag in wide.flags %}
         coalesce(latest_completeness.{{ flag.column }} = 1, true) as {{ flag.column }},
         {%- endfor %}

@@ -112,25 +112,12 @@ latest_values as (
 ),
 
 project_values as (
-    select
-        {%- for column in wide.metrics %}
-        max(case when metric = '{{ column.metric }}' and window_name = '{{ column.window }}' then amount end)
-            as {{ column.column }},
-        {%- endfor %}
-        project_id
-    from latest_values
-    group by project_id
+    {{ metric_wide_pivot(wide) }}
 ),
 
 final as (
     select
-        {%- for column in wide.metrics %}
-        {%- if column.zero_when_missing %}
-        cast(coalesce(project_values.{{ column.column }}, 0) as {{ type_double() }}) as {{ column.column }},
-        {%- else %}
-        cast(project_values.{{ column.column }} as {{ type_double() }}) as {{ column.column }},
-        {%- endif %}
-        {%- endfor %}
+        {{- metric_wide_values(wide) }}
         projects.project_id,
         projects.project_name,
         projects.display_name,
