@@ -19,120 +19,10 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-RAW_SCHEMA = "raw"
+from ingestion.raw_schema import RAW_SCHEMA, RAW_TABLES
 
-_USER = "struct(id bigint, login varchar, gravatar_id varchar, avatar_url varchar, url varchar)"
-
-RAW_DDL: dict[str, str] = {
-    "github_events": f"""
-        create table if not exists raw.github_events (
-            id varchar not null,
-            type varchar,
-            public boolean,
-            created_at timestamp,
-            repo struct(id bigint, name varchar, url varchar),
-            actor {_USER},
-            org {_USER},
-            payload varchar,
-            other varchar,
-            archive_day date not null,
-            _source_file varchar,
-            _loaded_at timestamp
-        )""",
-    "optimism_transactions": """
-        create table if not exists raw.optimism_transactions (
-            block_timestamp timestamp not null,
-            block_number bigint,
-            transaction_hash varchar not null,
-            transaction_index bigint,
-            from_address varchar,
-            to_address varchar,
-            value decimal(38, 0),
-            gas bigint,
-            gas_price decimal(38, 0),
-            input varchar,
-            receipt_gas_used bigint,
-            receipt_effective_gas_price decimal(38, 0),
-            receipt_status bigint,
-            receipt_contract_address varchar,
-            receipt_l1_fee decimal(38, 0),
-            block_day date not null,
-            _source_file varchar,
-            _loaded_at timestamp
-        )""",
-    "registry_projects": """
-        create table if not exists raw.registry_projects (
-            project_name varchar not null,
-            display_name varchar,
-            description varchar,
-            websites varchar[],
-            social varchar,
-            _source_file varchar,
-            _loaded_at timestamp
-        )""",
-    "registry_collections": """
-        create table if not exists raw.registry_collections (
-            collection_name varchar not null,
-            display_name varchar,
-            description varchar,
-            project_name varchar,
-            _source_file varchar,
-            _loaded_at timestamp
-        )""",
-    "registry_artifacts": """
-        create table if not exists raw.registry_artifacts (
-            project_name varchar not null,
-            artifact_source varchar not null,
-            artifact_kind varchar not null,
-            artifact_namespace varchar,
-            artifact_name varchar,
-            artifact_url varchar,
-            network varchar,
-            tags varchar[],
-            address_label varchar,
-            _source_file varchar,
-            _loaded_at timestamp
-        )""",
-    "_rejects": """
-        create table if not exists raw._rejects (
-            source varchar not null,
-            day date,
-            source_file varchar,
-            line_number bigint,
-            error varchar,
-            raw_line varchar,
-            _loaded_at timestamp
-        )""",
-    "_builds": """
-        create table if not exists raw._builds (
-            invocation_id varchar,
-            command varchar not null,
-            status varchar not null,
-            started_at timestamp,
-            finished_at timestamp,
-            duration_seconds double,
-            results varchar,
-            failures varchar[]
-        )""",
-    "_loads": """
-        create table if not exists raw._loads (
-            load_id varchar not null,
-            source varchar not null,
-            day date,
-            status varchar not null,
-            started_at timestamp,
-            finished_at timestamp,
-            duration_seconds double,
-            files_expected integer,
-            files_read integer,
-            missing_files varchar[],
-            rows_read bigint,
-            rows_kept bigint,
-            rows_rejected bigint,
-            bytes_scanned bigint,
-            error varchar
-        )""",
-}
+RAW_DDL: dict[str, str] = {name: table.duckdb_ddl() for name, table in RAW_TABLES.items()}
+"""`create table if not exists` of each raw table, rendered from `ingestion.raw_schema`."""
 
 
 _IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")
@@ -153,9 +43,21 @@ def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
 
 
 def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the raw schema and tables; add the columns a table made by an older version lacks."""
     con.execute(f"create schema if not exists {RAW_SCHEMA}")
     for ddl in RAW_DDL.values():
         con.execute(ddl)
+    existing: dict[str, set[str]] = {}
+    for table, column in con.execute(
+        "select table_name, column_name from information_schema.columns where table_schema = ?", [RAW_SCHEMA]
+    ).fetchall():
+        existing.setdefault(table, set()).add(column)
+    for name, table in RAW_TABLES.items():
+        for column in table.columns:
+            if column.name not in existing.get(name, set()):
+                con.execute(
+                    f"alter table {RAW_SCHEMA}.{name} add column if not exists {column.name} {column.duckdb_type()}"
+                )
 
 
 @dataclass
@@ -261,12 +163,20 @@ def day_load(
     _record(con, load, "ok", time.perf_counter() - started, None)
 
 
+LOADS_INSERT = (
+    f"insert into {RAW_SCHEMA}._loads (load_id, source, day, status, started_at, finished_at, duration_seconds, "  # noqa: S608
+    "files_expected, files_read, missing_files, rows_read, rows_kept, rows_rejected, bytes_scanned, error) "
+    "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+"""One load attempt into raw._loads (the BigQuery columns bytes_processed / bytes_billed stay NULL locally)."""
+
+
 def _record(
     con: duckdb.DuckDBPyConnection, load: DayLoad, status: str, seconds: float, error: str | None
 ) -> None:
     s = load.stats
     con.execute(
-        f"insert into {RAW_SCHEMA}._loads values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
+        LOADS_INSERT,
         [
             uuid.uuid4().hex,
             load.source,
