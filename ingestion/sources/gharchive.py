@@ -10,12 +10,14 @@ Which events are kept. An event is kept when
 * its lower-cased ``repo.name`` is a tracked ``owner/repo`` (its repo id is then learned), or
 * its lower-cased owner (``repo.name`` before the ``/``) is a tracked org.
 
-Repo ids are known from ``known_repo_ids``, from the rows raw.github_events already holds whose name is a tracked
-repo, and from name-matching events seen earlier in the run, so a repo renamed away from its tracked name is still
-followed by id. The rows of the day being loaded are left out of that look-up: a re-run of a day then depends only
-on its files and on the other days, and writes the same rows. The consequence: events under a repo's *other* name
-that come before its first name-matching event of the same day are kept only once its id is known from another
-day (or from ``known_repo_ids``); re-running that day then picks them up.
+Repo ids are known from ``known_repo_ids``, from the rows raw.github_events already holds for other days whose
+name is a tracked repo, from name-matching events of earlier days of the run, and from the name-matching events of
+the day itself, so a repo renamed away from its tracked name is still followed by id. The rows of the day being
+loaded are left out of the warehouse look-up: a re-run of a day then depends only on its files and on the other
+days, and writes the same rows. Within a day the order of the events does not matter: when a repo's id is first
+learned from a name-matching event and events under another name with that id were dropped earlier in the day, the
+day's files are read a second time for those events only (rare: a repo renamed and active under both names on its
+first day in the warehouse). The BigQuery filter (`ingestion.sources.gharchive_bigquery`) keeps the same events.
 
 What is written: the GH Archive day-table columns. ``payload`` is the payload object as compact JSON text (the
 same keys in the same order with the same values; whitespace is not preserved) and ``other`` the JSON text of the
@@ -137,6 +139,9 @@ class DayResult:
     rows_kept: int
     rows_rejected: int
     seconds: float
+    bytes_processed: int | None = None
+    """BigQuery only: the bytes the day's query processed and billed."""
+    bytes_billed: int | None = None
 
 
 class _NoHourFiles(IngestError):
@@ -253,6 +258,8 @@ def _ingest_day(
                 day_filter.read_file(path)
                 load.stats.files_read += 1
             bar.advance(1)
+        if day_filter.rescan:
+            day_filter.read_again([path for path in paths if path in present])
         day_filter.flush()
         stats = load.stats
     seconds = time.perf_counter() - started
@@ -327,6 +334,11 @@ class _DayFilter:
         self.rows: list[tuple[object, ...]] = []
         self.buffered_bytes = 0
         self.created_at_cache: dict[str, datetime] = {}
+        self.dropped: set[int] = set()
+        """Repo ids of the events dropped so far today."""
+        self.rescan: dict[int, tuple[int, int]] = {}
+        """Repo ids learned today after events with that id were dropped -> (file index, line) where learned."""
+        self.file_index = 0
 
     def read_file(self, path: Path) -> None:
         """Filter one hour file into the day's load."""
@@ -338,6 +350,48 @@ class _DayFilter:
             read_before, kept_before = stats.rows_read, stats.rows_kept
             line_number = self._filter_lines(data, begin, end, path.name, line_number)
             self.bar.add_rows(stats.rows_read - read_before, stats.rows_kept - kept_before)
+        self.file_index += 1
+
+    def read_again(self, paths: list[Path]) -> None:
+        """The second pass (see the module docstring): keep the events dropped before their repo's id was learned.
+
+        Only valid lines can qualify (rejects were counted in the first pass); nothing is counted as read again.
+        """
+        for file_index, path in enumerate(paths):
+            line_number = 0
+            for data, begin, end, _ in _line_blocks(path, self.day):
+                position = begin
+                while position < end:
+                    newline = data.find(b"\n", position, end)
+                    if newline < 0:
+                        newline = end
+                    line = data[position:newline]
+                    position = newline + 1
+                    line_number += 1
+                    self._keep_if_dropped_before_learned(line, file_index, line_number, path.name)
+        self.rescan.clear()
+
+    def _keep_if_dropped_before_learned(
+        self, line: bytes, file_index: int, line_number: int, file_name: str
+    ) -> None:
+        try:
+            event = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            event = _parse_lenient(memoryview(line))
+        if type(event) is not dict or type(event.get("repo")) is not dict:
+            return
+        learned_at = self.rescan.get(event["repo"].get("id"))  # type: ignore[arg-type]
+        if learned_at is None or (file_index, line_number) >= learned_at:
+            return
+        created_at = validate_event(event, self.created_at_cache)
+        if type(created_at) is str:
+            return
+        name = event["repo"]["name"].lower()
+        if name in self.repos or name[: name.find("/")] in self.orgs:
+            return  # kept by the first pass
+        self.rows.append(_row(event, cast(datetime, created_at), file_name))
+        self.load.stats.rows_kept += 1
+        self.bar.add_rows(0, 1)
 
     def _filter_lines(self, data: bytes, begin: int, end: int, file_name: str, line_number: int) -> int:
         """The hot loop: validate every line of ``data[begin:end]``, keep the tracked events.
@@ -353,6 +407,8 @@ class _DayFilter:
         orgs = self.orgs
         cache = self.created_at_cache
         rows = self.rows
+        dropped = self.dropped
+        dropped_add = dropped.add
         first_line = line_number
         kept_before = len(rows)
         position = begin
@@ -381,7 +437,10 @@ class _DayFilter:
                 if name in repos:
                     known[repo_id] = name
                     self.learned[repo_id] = name
+                    if repo_id in dropped:
+                        self.rescan[repo_id] = (self.file_index, line_number)
                 elif name[: name.find("/")] not in orgs:
+                    dropped_add(repo_id)
                     continue
             rows.append(_row(event, created_at, file_name))
         stats = self.load.stats

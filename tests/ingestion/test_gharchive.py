@@ -338,18 +338,49 @@ def test_rerunning_a_day_changes_nothing(con, tmp_path: Path) -> None:
 
 
 def test_a_renamed_repo_is_followed_by_id(con, tmp_path: Path) -> None:
-    """2025-12-15 line 1 is repo 58000001 under another name, before line 5 names it: its fate needs the id."""
+    """2025-12-15 line 1 is repo 58000001 under another name, before line 5 names it: the day's own
+    name-matching event teaches the id, whatever the order, so line 1 is kept (by the second pass)."""
     folder = tmp_path / "gha"
     _write_day1(folder)
     _write_day2(folder)
-    # Fresh warehouse: the id is not known when line 1 is read; line 5 teaches it only for later lines.
-    assert [r.rows_kept for r in _ingest(con, folder, DAY2)] == [3]
-    # Re-run: the day's own rows do not teach it either, so a re-run gives the same rows.
-    assert [r.rows_kept for r in _ingest(con, folder, DAY2)] == [3]
-    # Once another day holds the tracked name with that id, the renamed event is kept.
-    _ingest(con, folder, DAY1)
+    # Fresh warehouse: lines 1 (by the id line 5 teaches), 2, 4 (org) and 5 are kept; line 3 is dropped.
     assert [r.rows_kept for r in _ingest(con, folder, DAY2)] == [4]
     assert ("6725093205", "ethereum-optimism/optimism-renamed", "2025-12-15-0.json.gz") in _kept(con, DAY2)
+    # A re-run writes the same rows, and so does a run once another day holds the id too.
+    assert [r.rows_kept for r in _ingest(con, folder, DAY2)] == [4]
+    _ingest(con, folder, DAY1)
+    assert [r.rows_kept for r in _ingest(con, folder, DAY2)] == [4]
+    counts = "select count(*), count(distinct id) from raw.github_events where archive_day = ?"
+    assert con.execute(counts, [DAY2]).fetchone() == (4, 4)
+
+
+def test_the_second_pass_keeps_only_what_the_first_dropped(tmp_path: Path) -> None:
+    """A renamed repo's events before its first name-matching line are kept once each; an untracked repo's
+    events are not, and events already kept by name or org are not duplicated. Hand-made day, one hour file:
+    line 1 id 7 'Old/Name', line 2 id 8 'someone/else', line 3 id 7 'acme/tool' (tracked: learns 7),
+    line 4 id 7 'Old/Name', line 5 id 9 'ethereum/x' (tracked org). Kept: 1, 3, 4, 5 (4 rows, no duplicate)."""
+    folder = tmp_path / "gha"
+    folder.mkdir()
+    base = json.loads((FIXTURES / "2025-12-15-0.ndjson").read_text().splitlines()[4])
+    lines = []
+    for number, (repo_id, name) in enumerate(
+        [(7, "Old/Name"), (8, "someone/else"), (7, "acme/tool"), (7, "Old/Name"), (9, "ethereum/x")], start=1
+    ):
+        event = dict(base, id=str(900 + number), repo={"id": repo_id, "name": name, "url": "u"})
+        lines.append(json.dumps(event))
+    with gzip.open(folder / "2024-01-02-0.json.gz", "wt") as handle:
+        handle.write("\n".join(lines) + "\n")
+    con = connect(tmp_path / "w.duckdb")
+    tracked = TrackedGithub(repos=frozenset({"acme/tool"}), orgs=frozenset({"ethereum"}))
+    [result] = ingest_github(con, folder, tracked, date(2024, 1, 2), date(2024, 1, 2), progress=False)
+    assert result.rows_kept == 4
+    assert sorted(r[0] for r in con.execute("select id from raw.github_events").fetchall()) == [
+        "901",
+        "903",
+        "904",
+        "905",
+    ]
+    con.close()
 
 
 def test_ids_learned_earlier_in_a_run_and_given_ids_are_used(tmp_path: Path) -> None:
@@ -396,7 +427,7 @@ def test_multi_member_gzip_and_a_last_line_without_newline(con, tmp_path: Path) 
 def test_the_progress_bar_runs(con, tmp_path: Path) -> None:
     _write_day2(tmp_path / "gha")
     [result] = ingest_github(con, tmp_path / "gha", TRACKED, DAY2, DAY2, progress=True)
-    assert result.rows_kept == 3
+    assert result.rows_kept == 4
 
 
 def test_an_empty_day_range_is_an_error(con, tmp_path: Path) -> None:
