@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup demo test lint bench clean
+.PHONY: setup demo test lint bench clean emulator
 
 setup: $(VENV)/.installed
 
@@ -24,6 +24,11 @@ test: setup
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# The local BigQuery emulator the tests run against: its own Python 3.13 venv in .cache/bq-emulator (idempotent;
+# the tests also install it on first use). IMPACT_BQ_EMULATOR_PYTHON names the Python 3.13 if it is not found.
+emulator:
+	$(PYTHON) tests/bqemulator.py install
 
 bench: setup
 	$(BIN)/python bench/bench_github_filter.py
