@@ -23,6 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from ingestion.export import pgarrays
 from ingestion.export.manifest import ExportColumn
 from ingestion.export.types import Kind, PgType
 
@@ -106,6 +107,11 @@ def conform(array: pa.Array, column: ExportColumn) -> pa.Array:
             if pa.types.is_time32(t) or pa.types.is_time64(t):
                 return array if t == pa.time64("us") else array.cast(pa.time64("us"))
             raise refuse()
+        if kind is Kind.TEXT_ARRAY:
+            texts = pgarrays.as_text_list(array)
+            if texts is None:
+                raise refuse()
+            return texts
         if kind is Kind.NUMERIC:
             if not (pa.types.is_decimal128(t) or pa.types.is_decimal256(t)):
                 raise refuse()
@@ -187,7 +193,7 @@ class CsvEncoder:
         _check_names(batch, self.columns)
         if batch.num_rows == 0:
             return Encoded(b"", 0)
-        arrays = [conform(a, c) for a, c in zip(batch.columns, self.columns, strict=True)]
+        arrays = [_csv_ready(conform(a, c), c) for a, c in zip(batch.columns, self.columns, strict=True)]
         out = io.BytesIO()
         pacsv.write_csv(pa.RecordBatch.from_arrays(arrays, names=batch.schema.names), out, self._options)
         return Encoded(out.getbuffer(), batch.num_rows)
@@ -202,6 +208,11 @@ def encoder_for(fmt: str, columns: Sequence[ExportColumn]) -> Encoder:
     if fmt in ("csv", "text"):
         return CsvEncoder(columns)
     raise ValueError(f"unknown COPY format {fmt!r}: use one of {', '.join(FORMATS)}")
+
+
+def _csv_ready(array: pa.Array, column: ExportColumn) -> pa.Array:
+    """Arrays become their Postgres array literal (the CSV writer has no list type)."""
+    return pgarrays.csv_text(array) if column.pg_type.kind is Kind.TEXT_ARRAY else array
 
 
 def _check_names(batch: pa.RecordBatch, columns: Sequence[ExportColumn]) -> None:
@@ -221,6 +232,8 @@ def _binary_fields(array: pa.Array, column: ExportColumn) -> list[pa.Array]:
     kind = column.pg_type.kind
     if kind is Kind.TEXT:
         return _text_fields(array)
+    if kind is Kind.TEXT_ARRAY:
+        return pgarrays.binary_fields(array)
     if kind is Kind.NUMERIC:
         values = _numeric(array, column)
     elif kind is Kind.BOOL:

@@ -4,6 +4,11 @@ A mart's contract (dbt `data_type`, in the warehouse's own dialect) decides the 
 exporter can carry exactly is listed here; anything else is refused with a message naming the column, so a new
 type is a decision (add a row and a test), never a silent guess. Types that would lose information are not listed
 (DuckDB `timestamp_ns`: Postgres keeps microseconds; `hugeint`/`ubigint`: wider than the Arrow path carries).
+
+BigQuery names follow BigQuery's meanings: `timestamp` is an instant (timestamptz), `datetime` a wall-clock time,
+`float`/`float64` are 8 bytes, `numeric` is NUMERIC(38,9) and `bignumeric` BIGNUMERIC(76,38) unless parameterised,
+`string(n)` is text, and `array<string>` is `text[]` (BigQuery stores a NULL array as an empty one: it arrives as
+`{}`, never as NULL).
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ class Kind(Enum):
     TIMESTAMP = "timestamp without time zone"
     TIMESTAMPTZ = "timestamp with time zone"
     TIME = "time without time zone"
+    TEXT_ARRAY = "text[]"
 
 
 MAX_NUMERIC_PRECISION = 76
@@ -112,10 +118,12 @@ _BIGQUERY: dict[str, Kind] = {
     "tinyint": Kind.INT8,
     "byteint": Kind.INT8,
     "float64": Kind.FLOAT8,
+    "float": Kind.FLOAT8,  # the REST API's name for FLOAT64 (8 bytes, unlike DuckDB's float)
     "date": Kind.DATE,
     "datetime": Kind.TIMESTAMP,
     "timestamp": Kind.TIMESTAMPTZ,
     "time": Kind.TIME,
+    "array<string>": Kind.TEXT_ARRAY,
 }
 _BIGQUERY_DECIMALS: dict[str, tuple[int, int]] = {
     "numeric": (38, 9),
@@ -128,6 +136,8 @@ _DIALECTS: dict[str, dict[str, Kind]] = {"duckdb": _DUCKDB, "bigquery": _BIGQUER
 
 _DECIMAL = re.compile(r"^(decimal|numeric|bignumeric|bigdecimal)\s*(?:\(\s*(\d+)\s*(?:,\s*(\d+)\s*)?\))?$")
 _SIZED_TEXT = re.compile(r"^(varchar|char|bpchar|string)\s*\(\s*\d+\s*\)$")
+_BIGQUERY_SIZED_TEXT = re.compile(r"^string\s*\(\s*\d+\s*\)$")
+_AROUND_ANGLES = re.compile(r"\s*([<>])\s*")
 
 
 def supported_types(dialect: str) -> list[str]:
@@ -148,10 +158,14 @@ def pg_type(data_type: str, dialect: str = "duckdb") -> PgType:
             f"no type mapping for warehouse dialect {dialect!r} (known: {', '.join(sorted(_DIALECTS))})"
         )
     name = " ".join(data_type.strip().lower().split())
+    if dialect == "bigquery":
+        name = _AROUND_ANGLES.sub(r"\1", name)  # `ARRAY< STRING >` -> `array<string>`
     kind = _DIALECTS[dialect].get(name)
     if kind is not None:
         return PgType(kind)
     if dialect == "duckdb" and _SIZED_TEXT.match(name):
+        return PgType(Kind.TEXT)
+    if dialect == "bigquery" and _BIGQUERY_SIZED_TEXT.match(name):
         return PgType(Kind.TEXT)
     match = _DECIMAL.match(name)
     if match:
