@@ -12,7 +12,7 @@ import click
 from rich.console import Console
 
 from ingestion.errors import ConfigError, ImpactError
-from ingestion.settings import Settings
+from ingestion.settings import TARGETS, Settings
 
 stdout = Console(highlight=False, width=None if sys.stdout.isatty() else 150)
 """Tables go to stdout; piped or captured output gets a fixed, wide width instead of rich's 80 columns."""
@@ -65,6 +65,11 @@ def settings_options(*names: str) -> Callable[[Callable[..., Any]], Callable[...
         "duckdb": click.option(
             "--duckdb-path", type=click.Path(dir_okay=False), help="Warehouse file [env IMPACT_DUCKDB_PATH]."
         ),
+        "target": click.option(
+            "--target",
+            type=click.Choice(TARGETS),
+            help="local (DuckDB, local files) or bigquery (IMPACT_BQ_PROJECT) [env IMPACT_TARGET; default local].",
+        ),
     }
 
     def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -75,7 +80,7 @@ def settings_options(*names: str) -> Callable[[Callable[..., Any]], Callable[...
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             overrides = {
                 key: kwargs.pop(key, None)
-                for key in ("registry_dir", "gharchive_dir", "optimism_dir", "duckdb_path")
+                for key in ("registry_dir", "gharchive_dir", "optimism_dir", "duckdb_path", "target")
             }
             settings = Settings.from_env().with_overrides(**overrides)
             return func(*args, settings=settings, **kwargs)
@@ -86,6 +91,45 @@ def settings_options(*names: str) -> Callable[[Callable[..., Any]], Callable[...
 
 
 progress_option = click.option("--no-progress", is_flag=True, help="Hide progress bars (logs stay).")
+plan_option = click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Print the plan (days, tables or files, bytes each BigQuery query would process, total); run nothing.",
+)
+
+
+def print_plan(settings: Settings, items: list, then: list[str] | None = None) -> None:
+    """The plan as a table, with the total bytes and, on BigQuery, the on-demand price."""
+    from rich.table import Table
+
+    from ingestion.bigquery.jobs import human_bytes, usd
+
+    on_bigquery = settings.on_bigquery
+    table = Table(title=f"plan ({settings.target}): nothing runs", title_justify="left")
+    table.add_column("step")
+    table.add_column("reads")
+    table.add_column("bytes processed" if on_bigquery else "bytes on disk", justify="right")
+    if on_bigquery:
+        table.add_column("on demand", justify="right")
+    table.add_column("note")
+    total = 0
+    for item in items:
+        total += item.bytes or 0
+        row = [item.what, "\n".join(item.reads), human_bytes(item.bytes) if item.bytes is not None else "-"]
+        if on_bigquery:
+            row.append(f"${usd(item.bytes):.4f}" if item.bytes is not None else "-")
+        table.add_row(*row, item.note)
+    stdout.print(table)
+    summary = f"total: {human_bytes(total)} ({total} bytes) over {len(items)} steps"
+    if on_bigquery:
+        cap = settings.bigquery.max_bytes
+        summary += f", ~${usd(total):.2f} on demand; each query is capped at {human_bytes(cap)} (IMPACT_BQ_MAX_BYTES)"
+        over = [item.what for item in items if (item.bytes or 0) > cap]
+        if over:
+            summary += f"; OVER THE CAP, would be refused: {', '.join(over)}"
+    stdout.print(summary)
+    for line in then or []:
+        stdout.print(line)
 
 
 @click.group(context_settings=CONTEXT)
@@ -135,13 +179,16 @@ def registry_validate(settings: Settings) -> None:
 
 
 @registry.command("load", context_settings=CONTEXT)
-@settings_options("registry", "duckdb")
+@settings_options("registry", "duckdb", "target")
 def registry_load(settings: Settings) -> None:
-    """Validate the registry, then replace raw.registry_* in the warehouse in one transaction.
+    """Validate the registry, then replace raw.registry_* on the target.
+
+    Locally in one DuckDB transaction; on BigQuery by load jobs (explicit schema, WRITE_TRUNCATE).
 
     \b
     Example:
       impact registry load --duckdb-path warehouse.duckdb
+      IMPACT_BQ_PROJECT=my-project impact registry load --target bigquery
     """
     from ingestion.pipeline import load_registry_step
 
@@ -163,40 +210,52 @@ def ingest() -> None:
 
 @ingest.command("github", context_settings=CONTEXT)
 @day_range
-@settings_options("registry", "gharchive", "duckdb")
+@settings_options("registry", "gharchive", "duckdb", "target")
 @progress_option
-def ingest_github_cmd(settings: Settings, start: date, end: date, no_progress: bool) -> None:
+@plan_option
+def ingest_github_cmd(settings: Settings, start: date, end: date, no_progress: bool, dry_run: bool) -> None:
     """Keep the GH Archive events of tracked repos and orgs; each day is replaced atomically.
 
-    Reads the hour files YYYY-MM-DD-H.json.gz of each day; a missing hour is reported, a malformed line is
-    quarantined in raw._rejects with its file and line, a truncated file fails its day and writes nothing.
+    Locally, reads the hour files YYYY-MM-DD-H.json.gz of each day; a missing hour is reported, a malformed line
+    is quarantined in raw._rejects with its file and line, a truncated file fails its day and writes nothing.
+    On BigQuery (--target bigquery), one priced query per day over githubarchive.day.YYYYMMDD.
 
     \b
     Example:
       impact ingest github --start 2025-10-05 --end 2025-10-08 --gharchive-dir ~/gharchive
+      impact ingest github --target bigquery --start 2024-05-01 --end 2024-05-31 --dry-run
     """
-    from ingestion.pipeline import ingest_github_step, load_registry_step
+    from ingestion.pipeline import ingest_github_step, load_registry_step, plan
 
+    if dry_run:
+        print_plan(settings, plan(settings, start, end, ["github"]))
+        return
     reg = load_registry_step(settings)
     ingest_github_step(settings, reg, start, end, progress=not no_progress)
 
 
 @ingest.command("optimism", context_settings=CONTEXT)
 @day_range
-@settings_options("registry", "optimism", "duckdb")
+@settings_options("registry", "optimism", "duckdb", "target")
 @progress_option
-def ingest_optimism_cmd(settings: Settings, start: date, end: date, no_progress: bool) -> None:
+@plan_option
+def ingest_optimism_cmd(settings: Settings, start: date, end: date, no_progress: bool, dry_run: bool) -> None:
     """Keep the Optimism transactions from or to tracked addresses, joined to their receipts, day by day.
 
-    Reads transactions/YYYY-MM-DD.{parquet,csv,json,json.gz} and receipts/ likewise (the columns of the public
-    BigQuery tables); a malformed row is quarantined in raw._rejects, a missing receipts file fails its day.
+    Locally, reads transactions/YYYY-MM-DD.{parquet,csv,json,json.gz} and receipts/ likewise (the columns of the
+    public BigQuery tables); a malformed row is quarantined in raw._rejects, a missing receipts file fails its day.
+    On BigQuery (--target bigquery), one priced query per day over goog_blockchain_optimism_mainnet_us.
 
     \b
     Example:
       impact ingest optimism --start 2025-10-05 --end 2025-10-08 --optimism-dir ~/optimism
+      impact ingest optimism --target bigquery --start 2025-10-05 --dry-run
     """
-    from ingestion.pipeline import ingest_optimism_step, load_registry_step
+    from ingestion.pipeline import ingest_optimism_step, load_registry_step, plan
 
+    if dry_run:
+        print_plan(settings, plan(settings, start, end, ["optimism"]))
+        return
     reg = load_registry_step(settings)
     ingest_optimism_step(settings, reg, start, end, progress=not no_progress)
 
@@ -205,43 +264,60 @@ def ingest_optimism_cmd(settings: Settings, start: date, end: date, no_progress:
 
 
 @cli.command(context_settings={**CONTEXT, "ignore_unknown_options": True})
-@click.option("--target", help="dbt target from profiles.example.yml (default: local, the DuckDB file).")
 @click.argument("dbt_args", nargs=-1, type=click.UNPROCESSED)
-@settings_options("duckdb")
-def build(settings: Settings, target: str | None, dbt_args: tuple[str, ...]) -> None:
-    """Run `dbt build` on the warehouse with the project's example profile (extra arguments go to dbt).
+@settings_options("duckdb", "target")
+def build(settings: Settings, dbt_args: tuple[str, ...]) -> None:
+    """Run `dbt build` on the target's warehouse with the project's example profile (extra arguments go to dbt).
+
+    On BigQuery every query dbt sends is capped at IMPACT_BQ_MAX_BYTES (maximum_bytes_billed).
 
     \b
     Example:
       impact build
       impact build --select +events_daily_to_project
+      impact build --target bigquery --full-refresh --select marts.metrics
     """
     from ingestion.dbt import run_dbt
 
-    run_dbt(settings, ["build", *dbt_args], target=target, quiet=False)
+    run_dbt(settings, ["build", *dbt_args], quiet=False)
 
 
 @cli.command(context_settings=CONTEXT)
 @day_range
-@settings_options("registry", "gharchive", "optimism", "duckdb")
+@settings_options("registry", "gharchive", "optimism", "duckdb", "target")
 @progress_option
+@plan_option
 @click.option(
     "--export/--no-export", default=None, help="Export marts to Postgres (default: if IMPACT_POSTGRES_URL)."
 )
-def run(settings: Settings, start: date, end: date, no_progress: bool, export: bool | None) -> None:
+def run(
+    settings: Settings, start: date, end: date, no_progress: bool, dry_run: bool, export: bool | None
+) -> None:
     """The whole pipeline: registry -> GitHub (and Optimism) ingestion -> dbt build (-> Postgres export).
 
-    Optimism is ingested when its folder exists (IMPACT_OPTIMISM_DIR).
+    Locally, Optimism is ingested when its folder exists (IMPACT_OPTIMISM_DIR); on BigQuery always.
+    With --dry-run: validates the registry and the settings, prices every ingestion query, runs nothing.
 
     \b
     Example:
       impact run --start 2025-10-05 --end 2025-10-08
       IMPACT_GHARCHIVE_DIR=~/gharchive impact run --start 2024-05-01 --end 2024-05-31
+      impact run --target bigquery --dry-run --start 2024-05-01 --end 2024-05-01
     """
+    from ingestion.pipeline import ingests_optimism, plan
     from ingestion.pipeline import run as run_pipeline
 
     if export and not settings.postgres_url:
         raise ConfigError("--export needs IMPACT_POSTGRES_URL, e.g. postgresql://user@127.0.0.1:5432/db")
+    if dry_run:
+        sources = ["github", "optimism"] if ingests_optimism(settings) else ["github"]
+        then = [f"then: registry load, dbt build --target {settings.target}"]
+        if settings.on_bigquery:
+            then[0] += " (every dbt query capped at IMPACT_BQ_MAX_BYTES by maximum_bytes_billed)"
+        if export or (export is None and settings.postgres_url):
+            then.append("then: export the marts to Postgres (IMPACT_POSTGRES_URL)")
+        print_plan(settings, plan(settings, start, end, sources), then)
+        return
     result = run_pipeline(settings, start, end, progress=not no_progress, export=export)
     if result.export_failed:
         raise ImpactError("the Postgres export failed for at least one table (see above)")
@@ -291,7 +367,7 @@ def export() -> None:
 
 
 @export.command("postgres", context_settings=CONTEXT)
-@settings_options("duckdb")
+@settings_options("duckdb", "target")
 @progress_option
 @click.option("--tables", "only", multiple=True, help="Export only these marts (repeat the flag).")
 @click.option("--dry-run", is_flag=True, help="Print what would change; write nothing.")
@@ -318,7 +394,8 @@ def export_postgres_cmd(
 
     Each table streams with COPY into a staging schema, is indexed and analysed, then swapped in one
     transaction: readers never see a partial table, and a failure leaves the last good table serving.
-    The connection string comes from IMPACT_POSTGRES_URL. Exits 1 when any table failed.
+    The connection string comes from IMPACT_POSTGRES_URL. With --target bigquery the marts are read from BigQuery
+    through the Storage Read API. Exits 1 when any table failed.
 
     \b
     Example:

@@ -15,8 +15,19 @@ from pathlib import Path
 
 from ingestion.errors import BuildError, ConfigError
 from ingestion.log import step
-from ingestion.settings import ENV_DUCKDB_PATH, Settings
+from ingestion.settings import (
+    ENV_BQ_ENDPOINT,
+    ENV_BQ_KEYFILE,
+    ENV_BQ_LOCATION,
+    ENV_BQ_MAX_BYTES,
+    ENV_BQ_PROJECT,
+    ENV_DUCKDB_PATH,
+    Settings,
+)
 from ingestion.warehouse import connect, utcnow
+
+ENV_BQ_METHOD = "IMPACT_BQ_METHOD"
+ENV_BQ_TOKEN = "IMPACT_BQ_TOKEN"
 
 
 @dataclass(frozen=True)
@@ -51,10 +62,18 @@ def profiles_dir(settings: Settings) -> Iterator[Path]:
 def run_dbt(
     settings: Settings, args: Sequence[str], target: str | None = None, quiet: bool = True
 ) -> BuildResult:
-    """Run `dbt <args>` (e.g. ["build"]) and return what happened; raises BuildError when dbt fails."""
+    """Run `dbt <args>` (e.g. ["build"]) and return what happened; raises BuildError when dbt fails.
+
+    `target` defaults to the settings' target. For `bigquery`, the profile's variables are set from the validated
+    settings (and the credentials checked) before dbt starts, so a missing setting is reported here, by name.
+    """
     from dbt.cli.main import dbtRunner
 
+    explicit = target is not None or settings.target != "local"
+    target = target or settings.target
     os.environ[ENV_DUCKDB_PATH] = str(settings.duckdb_path)
+    if target == "bigquery":
+        os.environ.update(bigquery_profile_env(settings))
     started_at = utcnow()
     started = time.perf_counter()
     with profiles_dir(settings) as pdir:
@@ -65,7 +84,7 @@ def run_dbt(
             "--profiles-dir",
             str(pdir),
         ]
-        if target:
+        if explicit:  # else the profile's default target (a user's own profile may name it otherwise)
             cli_args += ["--target", target]
         flags = ["--quiet"] if quiet else []
         try:
@@ -84,7 +103,7 @@ def run_dbt(
             failures.append(f"{node.resource_type} {node.name}: {node_result.message}")
     outcome = BuildResult(ok=bool(result.success), counts=counts, failures=tuple(failures), seconds=seconds)
     step(f"dbt {' '.join(args)}", seconds, **counts)
-    if target in (None, "local"):
+    if target == "local":
         _record_build(settings, args, result, outcome, started_at, finished_at)
     if not result.success:
         detail = "\n  ".join(failures) or str(result.exception or "see the dbt output above")
@@ -92,6 +111,30 @@ def run_dbt(
             f"dbt {' '.join(args)} failed:\n  {detail}\nFix the model or test named above, then re-run."
         )
     return outcome
+
+
+def bigquery_profile_env(settings: Settings) -> dict[str, str]:
+    """The variables profiles.example.yml's `bigquery` output reads, from the validated settings.
+
+    The method follows the credentials: a local endpoint uses `oauth-secrets` with a placeholder token (nothing is
+    sent to Google), a key file `service-account`, otherwise `oauth` (Application Default Credentials).
+    """
+    from ingestion.bigquery.client import load_credentials
+
+    bq = settings.bigquery.validated()
+    load_credentials(bq)  # a missing credential is reported here, naming the variable to set
+    env = {
+        ENV_BQ_PROJECT: str(bq.project),
+        ENV_BQ_LOCATION: bq.location,
+        ENV_BQ_MAX_BYTES: str(bq.max_bytes),
+    }
+    if bq.endpoint:
+        env |= {ENV_BQ_METHOD: "oauth-secrets", ENV_BQ_TOKEN: "local-endpoint", ENV_BQ_ENDPOINT: bq.endpoint}
+    elif bq.keyfile is not None:
+        env |= {ENV_BQ_METHOD: "service-account", ENV_BQ_KEYFILE: str(bq.keyfile)}
+    else:
+        env |= {ENV_BQ_METHOD: "oauth"}
+    return env
 
 
 def _record_build(

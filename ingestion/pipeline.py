@@ -1,4 +1,9 @@
-"""The whole run: registry -> GitHub ingestion -> dbt build (-> export when Postgres is configured)."""
+"""The whole run: registry -> GitHub (and Optimism) ingestion -> dbt build (-> export when Postgres is configured).
+
+Every step runs against the settings' target: `local` (the DuckDB file, local source files) or `bigquery` (the
+project's datasets, the public BigQuery sources). `plan` prints what a run would do, with the bytes each BigQuery
+query would process, and changes nothing.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +12,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ingestion.errors import ConfigError
 from ingestion.log import step, warn
+from ingestion.raw_layer import PlanItem, RawLayer, open_raw_layer
 from ingestion.settings import Settings
-from ingestion.warehouse import connect
+
+if TYPE_CHECKING:
+    from ingestion.registry import Registry
+    from ingestion.sources import gharchive, optimism
+
+OPTIMISM = "optimism"
 
 
 @dataclass(frozen=True)
@@ -23,51 +35,56 @@ class RunResult:
     export_failed: bool = False
 
 
-def load_registry_step(settings: Settings) -> object:
-    """Validate the registry and replace raw.registry_*; returns the Registry."""
-    from ingestion.registry import load_registry, write_registry
+def read_registry(settings: Settings) -> Registry:
+    """Validate the registry files; RegistryError names every problem's file and field."""
+    from ingestion.registry import load_registry
 
+    return load_registry(settings.registry_dir, settings.seeds_dir)
+
+
+def load_registry_step(settings: Settings, raw: RawLayer | None = None) -> Registry:
+    """Validate the registry and replace raw.registry_* on the target; returns the Registry."""
     started = time.perf_counter()
-    registry = load_registry(settings.registry_dir, settings.seeds_dir)
-    con = connect(settings.duckdb_path)
+    registry = read_registry(settings)
+    layer = raw or open_raw_layer(settings)
     try:
-        counts = write_registry(con, registry)
+        counts = layer.write_registry(registry)
     finally:
-        con.close()
-    step("registry loaded", time.perf_counter() - started, **counts)
+        if raw is None:
+            layer.close()
+    step(f"registry loaded ({layer.target})", time.perf_counter() - started, **counts)
     return registry
 
 
-def ingest_github_step(settings: Settings, registry: object, start: date, end: date, progress: bool) -> list:
-    from ingestion.sources.gharchive import ingest_github
-
-    if not settings.gharchive_dir.is_dir():
-        raise ConfigError(
-            f"GH Archive folder {settings.gharchive_dir} does not exist: set IMPACT_GHARCHIVE_DIR or pass "
-            "--gharchive-dir (a folder of YYYY-MM-DD-H.json.gz hour files)"
-        )
+def ingest_github_step(
+    settings: Settings,
+    registry: Registry,
+    start: date,
+    end: date,
+    progress: bool,
+    raw: RawLayer | None = None,
+) -> list[gharchive.DayResult]:
     started = time.perf_counter()
-    con = connect(settings.duckdb_path)
+    layer = raw or open_raw_layer(settings)
     try:
-        results = ingest_github(
-            con, settings.gharchive_dir, registry.tracked_github(), start, end, progress=progress
-        )
+        results = layer.ingest_github(registry.tracked_github(), start, end, progress)
     finally:
-        con.close()
-    missing = sum(len(r.missing_files) for r in results)
+        if raw is None:
+            layer.close()
     step(
-        "github ingested",
+        f"github ingested ({layer.target})",
         time.perf_counter() - started,
         days=len(results),
         read=sum(r.rows_read for r in results),
         kept=sum(r.rows_kept for r in results),
         rejected=sum(r.rows_rejected for r in results),
-        missing_hours=missing,
+        missing=sum(len(r.missing_files) for r in results),
+        **_billed(results),
     )
     return results
 
 
-def tracked_deployers(registry: object, network: str = "optimism") -> frozenset[str]:
+def tracked_deployers(registry: Registry, network: str = OPTIMISM) -> frozenset[str]:
     """Registry addresses on `network` (or any_evm) tagged deployer/creator: their contracts are followed too."""
     return frozenset(
         artifact.address
@@ -78,39 +95,61 @@ def tracked_deployers(registry: object, network: str = "optimism") -> frozenset[
 
 
 def ingest_optimism_step(
-    settings: Settings, registry: object, start: date, end: date, progress: bool
-) -> list:
-    from ingestion.sources.optimism import ingest_optimism
-
-    if not settings.optimism_dir.is_dir():
-        raise ConfigError(
-            f"Optimism folder {settings.optimism_dir} does not exist: set IMPACT_OPTIMISM_DIR or pass "
-            "--optimism-dir (a folder with transactions/YYYY-MM-DD.* and receipts/YYYY-MM-DD.* files)"
-        )
+    settings: Settings,
+    registry: Registry,
+    start: date,
+    end: date,
+    progress: bool,
+    raw: RawLayer | None = None,
+) -> list[optimism.DayResult]:
     started = time.perf_counter()
-    con = connect(settings.duckdb_path)
+    layer = raw or open_raw_layer(settings)
     try:
-        results = ingest_optimism(
-            con,
-            settings.optimism_dir,
-            registry.tracked_addresses("optimism"),
-            start,
-            end,
-            progress=progress,
-            deployers=tracked_deployers(registry),
+        results = layer.ingest_optimism(
+            registry.tracked_addresses(OPTIMISM), tracked_deployers(registry), start, end, progress
         )
     finally:
-        con.close()
+        if raw is None:
+            layer.close()
     step(
-        "optimism ingested",
+        f"optimism ingested ({layer.target})",
         time.perf_counter() - started,
         days=len(results),
         read=sum(r.rows_read for r in results),
         kept=sum(r.rows_kept for r in results),
         rejected=sum(r.rows_rejected for r in results),
         without_receipt=sum(r.without_receipt for r in results),
+        **_billed(results),
     )
     return results
+
+
+def _billed(results: Sequence[object]) -> dict[str, int]:
+    billed = [getattr(r, "bytes_billed", None) for r in results]
+    known = [b for b in billed if b is not None]
+    return {"bytes_billed": sum(known)} if known else {}
+
+
+def ingests_optimism(settings: Settings) -> bool:
+    """Whether a run ingests Optimism: always on BigQuery, locally when the Optimism folder exists."""
+    return settings.on_bigquery or settings.optimism_dir.is_dir()
+
+
+def plan(settings: Settings, start: date, end: date, sources: Sequence[str]) -> list[PlanItem]:
+    """What ingesting [start, end] would read, priced by dry runs on BigQuery; nothing is written."""
+    registry = read_registry(settings)
+    layer = open_raw_layer(settings)
+    try:
+        return layer.plan(
+            registry.tracked_github(),
+            registry.tracked_addresses(OPTIMISM),
+            tracked_deployers(registry),
+            start,
+            end,
+            sources,
+        )
+    finally:
+        layer.close()
 
 
 def export_step(
@@ -122,8 +161,8 @@ def export_step(
     reader_role: str = "impact_reader",
     fmt: str = "binary",
 ) -> bool:
-    """Export the marts flagged `meta.export` to Postgres; returns True when a table failed."""
-    from ingestion.export.postgres import DuckDBReader, export_postgres, tables_from_manifest
+    """Export the marts flagged `meta.export` to Postgres from the target's warehouse; True when a table failed."""
+    from ingestion.export.postgres import export_postgres, tables_from_manifest
 
     if not settings.postgres_url:
         raise ConfigError(
@@ -134,7 +173,7 @@ def export_step(
     if not manifest.is_file():
         raise ConfigError(f"{manifest} is missing: run `impact build` (or `impact run`) before exporting")
     tables = tables_from_manifest(manifest, only=only or None)
-    with DuckDBReader(settings.duckdb_path) as reader:
+    with _reader(settings, manifest) as reader:
         summary = export_postgres(
             reader,
             settings.postgres_url,
@@ -148,20 +187,47 @@ def export_step(
     return summary.failed
 
 
+def _reader(settings: Settings, manifest: Path):  # type: ignore[no-untyped-def]
+    """The warehouse reader of the target; the manifest must come from a build on the same target."""
+    import json
+
+    from ingestion.export.readers import DuckDBReader
+
+    adapter = json.loads(manifest.read_text()).get("metadata", {}).get("adapter_type")
+    expected = "bigquery" if settings.on_bigquery else "duckdb"
+    if adapter and adapter != expected:
+        raise ConfigError(
+            f"{manifest} comes from a {adapter} build but the target is {settings.target}: run "
+            f"`impact build --target {settings.target}` first, so the export reads the marts it describes"
+        )
+    if not settings.on_bigquery:
+        return DuckDBReader(settings.duckdb_path)
+    from ingestion.bigquery.client import load_credentials, make_client
+    from ingestion.export.readers import BigQueryReader, bigquery_read_client
+
+    bq = settings.bigquery.validated()
+    return BigQueryReader(make_client(bq), bigquery_read_client(bq.storage_endpoint, load_credentials(bq)))
+
+
 def run(
     settings: Settings, start: date, end: date, progress: bool = True, export: bool | None = None
 ) -> RunResult:
     from ingestion.dbt import run_dbt
 
-    registry = load_registry_step(settings)
-    results = ingest_github_step(settings, registry, start, end, progress)
-    if settings.optimism_dir.is_dir():
-        ingest_optimism_step(settings, registry, start, end, progress)
-    else:
-        warn(
-            f"no Optimism folder at {settings.optimism_dir}: onchain ingestion skipped (set IMPACT_OPTIMISM_DIR)"
-        )
-    run_dbt(settings, ["build"])
+    layer = open_raw_layer(settings)
+    try:
+        registry = load_registry_step(settings, layer)
+        results = ingest_github_step(settings, registry, start, end, progress, layer)
+        if ingests_optimism(settings):
+            ingest_optimism_step(settings, registry, start, end, progress, layer)
+        else:
+            warn(
+                f"no Optimism folder at {settings.optimism_dir}: onchain ingestion skipped "
+                "(set IMPACT_OPTIMISM_DIR)"
+            )
+    finally:
+        layer.close()
+    run_dbt(settings, ["build"], target=settings.target)
     export_failed = False
     if export is None:
         export = settings.postgres_url is not None
