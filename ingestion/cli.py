@@ -107,7 +107,7 @@ def print_plan(settings: Settings, items: list, then: list[str] | None = None) -
     on_bigquery = settings.on_bigquery
     table = Table(title=f"plan ({settings.target}): nothing runs", title_justify="left")
     table.add_column("step")
-    table.add_column("reads")
+    table.add_column("reads", overflow="fold")
     table.add_column("bytes processed" if on_bigquery else "bytes on disk", justify="right")
     if on_bigquery:
         table.add_column("on demand", justify="right")

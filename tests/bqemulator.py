@@ -769,8 +769,12 @@ class PricingProxy(JobProxy):
     through untouched. The JSON body of every job sent is recorded, in order, for tests to read (`jobs`,
     `real_jobs()`, `dry_runs()`)."""
 
-    def __init__(self, upstream: str, dry_run_bytes: int | None = None) -> None:
+    def __init__(
+        self, upstream: str, dry_run_bytes: int | None = None, only_if_query_has: str | None = None
+    ) -> None:
         self.dry_run_bytes = dry_run_bytes
+        self.only_if_query_has = only_if_query_has
+        """When set, only dry runs whose SQL contains this text get `dry_run_bytes` (others keep the emulator's 0)."""
         self._lock = threading.Lock()
         self._jobs: list[dict[str, Any]] = []
         super().__init__(upstream)
@@ -798,6 +802,10 @@ class PricingProxy(JobProxy):
             return
         if not (isinstance(exchange.json_body, dict) and _is_dry_run(exchange.json_body)):
             return
+        if self.only_if_query_has is not None and self.only_if_query_has not in query_text(
+            exchange.json_body
+        ):
+            return
         if _JOBS_QUERY.match(exchange.path):
             body["totalBytesProcessed"] = str(estimate)
         elif _JOBS_INSERT.match(exchange.path):
@@ -807,6 +815,12 @@ class PricingProxy(JobProxy):
             query["totalBytesProcessed"] = str(estimate)
             query["totalBytesProcessedAccuracy"] = "PRECISE"
             query["totalBytesBilled"] = "0"
+
+
+def query_text(job: dict[str, Any]) -> str:
+    """The SQL of a jobs.insert body or a jobs.query body ('' when there is none)."""
+    query = ((job.get("configuration") or {}).get("query") or {}).get("query")
+    return str(query if query is not None else job.get("query") or "")
 
 
 def _is_dry_run(job: dict[str, Any]) -> bool:

@@ -104,7 +104,7 @@ class QueryRunner:
 
     def check(self, estimated: int, what: str) -> None:
         if estimated > self.max_bytes:
-            suggestion = human_bytes(int(estimated * 1.2)).replace(" ", "").replace(".00", "")
+            suggestion = _round_up(int(estimated * 1.2))
             raise CostCapError(
                 f"{what}: the dry run says this query would process {human_bytes(estimated)} ({estimated} bytes, "
                 f"~${usd(estimated):.2f} on demand), over the cap of {human_bytes(self.max_bytes)} "
@@ -136,6 +136,12 @@ class QueryRunner:
         if not quiet:
             step(f"bigquery: {what}", time.perf_counter() - started, processed=processed, billed=billed)
         return QueryOutcome(job, QueryCost(what, estimated, processed, billed))
+
+
+def _round_up(n: int) -> int:
+    """`n` rounded up to two significant digits: 28148146814 -> 29000000000."""
+    unit = 10 ** max(len(str(n)) - 2, 0)
+    return -(-n // unit) * unit
 
 
 def _int_or_none(value: object) -> int | None:
