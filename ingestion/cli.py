@@ -438,17 +438,28 @@ def metrics(settings: Settings, project: str) -> None:
 
 
 @cli.command(context_settings=CONTEXT)
-@settings_options("duckdb")
+@settings_options("duckdb", "target")
 def status(settings: Settings) -> None:
-    """Show what has been loaded per source and day, and the last dbt build.
+    """Show what has been loaded per source and day (with the bytes BigQuery billed), and the last dbt build.
 
     \b
     Example:
       impact status
+      impact status --target bigquery
     """
-    from ingestion.report import status_tables
+    from ingestion.report import status_tables, status_tables_bigquery
 
-    for table in status_tables(settings.duckdb_path):
+    if settings.on_bigquery:
+        from ingestion.raw_layer import BigQueryRawLayer
+
+        layer = BigQueryRawLayer(settings)
+        try:
+            tables = status_tables_bigquery(layer.raw)
+        finally:
+            layer.close()
+    else:
+        tables = status_tables(settings.duckdb_path)
+    for table in tables:
         stdout.print(table)
 
 

@@ -105,6 +105,8 @@ def run_dbt(
     step(f"dbt {' '.join(args)}", seconds, **counts)
     if target == "local":
         _record_build(settings, args, result, outcome, started_at, finished_at)
+    elif target == "bigquery":
+        _record_build_bigquery(settings, args, result, outcome, started_at, finished_at)
     if not result.success:
         detail = "\n  ".join(failures) or str(result.exception or "see the dbt output above")
         raise BuildError(
@@ -164,6 +166,35 @@ def _record_build(
         )
     finally:
         con.close()
+
+
+def _record_build_bigquery(
+    settings: Settings,
+    args: Sequence[str],
+    result: object,
+    outcome: BuildResult,
+    started_at: datetime,
+    finished_at: datetime,
+) -> None:
+    """The same record in the project's raw._builds on BigQuery."""
+    from ingestion.raw_layer import BigQueryRawLayer
+
+    invocation_id = getattr(getattr(getattr(result, "result", None), "args", None), "invocation_id", None)
+    layer = BigQueryRawLayer(settings)
+    try:
+        layer.raw.ensure()
+        layer.raw.record_build(
+            invocation_id,
+            "dbt " + " ".join(args),
+            "ok" if outcome.ok else "failed",
+            started_at,
+            finished_at,
+            outcome.seconds,
+            json.dumps(outcome.counts, sort_keys=True),
+            outcome.failures,
+        )
+    finally:
+        layer.close()
 
 
 def _release_duckdb() -> None:

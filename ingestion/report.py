@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 from rich.console import Console
 from rich.table import Table
 
+from ingestion.bigquery.jobs import human_bytes
 from ingestion.errors import ConfigError
+
+if TYPE_CHECKING:
+    from ingestion.bigquery.raw import BigQueryRaw
 
 ACTIVITY_COLUMNS: tuple[tuple[str, str], ...] = (
     ("PUSH", "pushes"),
@@ -114,35 +119,70 @@ def print_activity(path: Path, console: Console) -> None:
         con.close()
 
 
+_LOADS_SQL = """
+    select source, day, status, rows_read, rows_kept, rows_rejected,
+           coalesce(array_length(missing_files), 0), finished_at, duration_seconds, error, bytes_billed
+    from raw._loads
+    qualify row_number() over (partition by source, day order by finished_at desc) = 1
+    order by source, day
+"""
+_LAST_BUILD_SQL = (
+    "select command, status, finished_at, duration_seconds, results from raw._builds "
+    "order by finished_at desc limit 1"
+)
+
+
 def status_tables(path: Path) -> list[Table]:
-    """What has been loaded per source and day (latest attempt per day) and the last dbt build."""
+    """What has been loaded per source and day (latest attempt per day) and the last dbt build (DuckDB)."""
     con = open_read_only(path)
     try:
-        loads = con.execute(
-            """
-            select source, day, status, rows_read, rows_kept, rows_rejected,
-                   coalesce(len(missing_files), 0), finished_at, duration_seconds, error
-            from raw._loads
-            qualify row_number() over (partition by source, day order by finished_at desc) = 1
-            order by source, day
-            """
-        ).fetchall()
-        last_build = (
-            con.execute(
-                "select command, status, finished_at, duration_seconds, results from raw._builds "
-                "order by finished_at desc limit 1"
-            ).fetchone()
-            if has_table(con, "raw", "_builds")
-            else None
-        )
+        columns = {
+            row[0]
+            for row in con.execute(
+                "select column_name from information_schema.columns where table_schema = 'raw' and table_name = '_loads'"
+            ).fetchall()
+        }
+        sql = _LOADS_SQL if "bytes_billed" in columns else _LOADS_SQL.replace("bytes_billed", "null")
+        loads = con.execute(sql).fetchall()
+        last_build = con.execute(_LAST_BUILD_SQL).fetchone() if has_table(con, "raw", "_builds") else None
     finally:
         con.close()
-    loaded = Table(title=f"Loaded ({path})")
-    headers = ("source", "day", "status", "read", "kept", "rejected", "missing", "loaded (UTC)", "s")
+    return _status(str(path), loads, last_build)
+
+
+def status_tables_bigquery(raw: BigQueryRaw) -> list[Table]:
+    """The same from the project's raw dataset on BigQuery (two small queries, priced like every other)."""
+    loads_sql = _LOADS_SQL.replace("raw._loads", raw.table_sql("_loads"))
+    loads = [
+        tuple(row.values())
+        for row in raw.runner.run(loads_sql, [], "status: raw._loads", quiet=True).job.result()
+    ]
+    build_sql = _LAST_BUILD_SQL.replace("raw._builds", raw.table_sql("_builds"))
+    builds = [
+        tuple(row.values())
+        for row in raw.runner.run(build_sql, [], "status: raw._builds", quiet=True).job.result()
+    ]
+    return _status(raw.dataset, loads, builds[0] if builds else None)
+
+
+def _status(where: str, loads: list[tuple], last_build: tuple | None) -> list[Table]:
+    loaded = Table(title=f"Loaded ({where})")
+    headers = (
+        "source",
+        "day",
+        "status",
+        "read",
+        "kept",
+        "rejected",
+        "missing",
+        "loaded (UTC)",
+        "s",
+        "billed",
+    )
     for name in headers:
         left = name in {"source", "day", "status"}
         loaded.add_column(name, justify="left" if left else "right", no_wrap=name != "status")
-    for source, day, status, read, kept, rejected, missing, finished, seconds, error in loads:
+    for source, day, status, read, kept, rejected, missing, finished, seconds, error, billed in loads:
         shown = status if status == "ok" else f"[red]{status}[/]: {error}"
         loaded.add_row(
             source,
@@ -154,6 +194,7 @@ def status_tables(path: Path) -> list[Table]:
             str(missing),
             f"{finished:%m-%d %H:%M}",
             f"{seconds:.2f}",
+            "-" if billed is None else human_bytes(billed),
         )
     tables = [loaded]
     build = Table(title="Last dbt build")

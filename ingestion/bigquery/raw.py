@@ -212,6 +212,37 @@ class BigQueryRaw:
         )
         self.runner.run(sql, params, f"recording the {source} load of {day or 'the registry'}", quiet=True)
 
+    def record_build(
+        self,
+        invocation_id: str | None,
+        command: str,
+        status: str,
+        started_at: datetime,
+        finished_at: datetime,
+        seconds: float,
+        results: str,
+        failures: Sequence[str],
+    ) -> None:
+        """One row in raw._builds: what a dbt invocation on this project did (`impact status` shows the last)."""
+        from google.cloud import bigquery
+
+        params: list[Any] = [
+            bigquery.ScalarQueryParameter("invocation_id", "STRING", invocation_id),
+            bigquery.ScalarQueryParameter("command", "STRING", command),
+            bigquery.ScalarQueryParameter("status", "STRING", status),
+            bigquery.ScalarQueryParameter("started_at", "TIMESTAMP", started_at),
+            bigquery.ScalarQueryParameter("finished_at", "TIMESTAMP", finished_at),
+            bigquery.ScalarQueryParameter("duration_seconds", "FLOAT64", round(seconds, 3)),
+            bigquery.ScalarQueryParameter("results", "STRING", results),
+            bigquery.ArrayQueryParameter("failures", "STRING", [f[:4000] for f in failures]),
+        ]
+        columns = [p.name for p in params]
+        sql = (
+            f"insert into {self.table_sql('_builds')} ({', '.join(columns)}) "  # noqa: S608
+            f"values ({', '.join('@' + c for c in columns)})"
+        )
+        self.runner.run(sql, params, "recording the dbt build", quiet=True)
+
     # --- registry --------------------------------------------------------------------------------------------
 
     def write_registry(self, registry: Registry, loaded_at: datetime | None = None) -> dict[str, int]:
