@@ -287,7 +287,7 @@ def output_rows(con: duckdb.DuckDBPyConnection, run_dir: Path) -> tuple[int, int
         and node.get("original_file_path", "").startswith("models/marts/metrics/")
         and node.get("config", {}).get("materialized") == "incremental"
     ]
-    rows = sum(con.execute(f"select count(*) from {name}").fetchone()[0] for name in metric_models)  # noqa: S608
+    rows = sum(con.execute(f"select count(*) from {name}").fetchall()[0][0] for name in metric_models)  # noqa: S608
     return rows, len(metric_models)
 
 

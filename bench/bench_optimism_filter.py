@@ -125,7 +125,7 @@ def count_rows(files: list[Path]) -> int:
     con = duckdb.connect()
     total = 0
     for path in files:
-        total += con.execute(f"select count(*) from {reader(path)}", [str(path)]).fetchone()[0]  # noqa: S608
+        total += con.execute(f"select count(*) from {reader(path)}", [str(path)]).fetchall()[0][0]  # noqa: S608
     con.close()
     return total
 
@@ -205,7 +205,7 @@ def main() -> None:
         expected += con.execute(
             f"select count(*) from {reader(path)} where lower(to_address) in (select unnest(?::varchar[]))",  # noqa: S608
             [str(path), sorted(contracts)],
-        ).fetchone()[0]
+        ).fetchall()[0][0]
     con.close()
     problems = []
     if read != transactions:

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ingestion.errors import BuildError, ConfigError
 from ingestion.log import step
@@ -25,6 +26,9 @@ from ingestion.settings import (
     Settings,
 )
 from ingestion.warehouse import connect, utcnow
+
+if TYPE_CHECKING:
+    from dbt.cli.main import dbtRunnerResult
 
 ENV_BQ_METHOD = "IMPACT_BQ_METHOD"
 ENV_BQ_TOKEN = "IMPACT_BQ_TOKEN"
@@ -142,7 +146,7 @@ def bigquery_profile_env(settings: Settings) -> dict[str, str]:
 def _record_build(
     settings: Settings,
     args: Sequence[str],
-    result: object,
+    result: dbtRunnerResult,
     outcome: BuildResult,
     started_at: datetime,
     finished_at: datetime,
@@ -171,7 +175,7 @@ def _record_build(
 def _record_build_bigquery(
     settings: Settings,
     args: Sequence[str],
-    result: object,
+    result: dbtRunnerResult,
     outcome: BuildResult,
     started_at: datetime,
     finished_at: datetime,

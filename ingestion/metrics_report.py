@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
+from typing import cast
 
 import duckdb
 from rich.console import Console
@@ -179,11 +180,11 @@ def code_metrics_report(con: duckdb.DuckDBPyConnection, window: str = "30d") -> 
         for definition in group:
             table.add_column(definition.label, justify="right")
         for row in sorted(rows, key=lambda r: (-_sort_key(r, group, window), r["project_name"])):
-            cells = [row["project_name"]]
+            cells = [str(row["project_name"])]
             if heading == "People":
                 cells.append(str(row["repository_count"]))
             for definition in group:
-                value = format_amount(row[f"{definition.metric}_{window}"], definition.unit)
+                value = format_amount(_amount(row, f"{definition.metric}_{window}"), definition.unit)
                 flag = f"{definition.requires}_complete_{window}" if definition.requires else None
                 if flag and row.get(flag) is False:
                     value += PARTIAL_MARK
@@ -192,6 +193,11 @@ def code_metrics_report(con: duckdb.DuckDBPyConnection, window: str = "30d") -> 
             table.add_row(*cells)
         tables.append(table)
     return Report(tuple(tables), _partial_note(definitions) if partial else None)
+
+
+def _amount(row: dict[str, object], column: str) -> float | None:
+    """A metric's value in a wide-mart row: the marts compute every metric as a bigint or a double (null: none)."""
+    return cast("float | None", row[column])
 
 
 def _sort_key(row: dict[str, object], group: Sequence[MetricDefinition], window: str) -> float:
@@ -267,10 +273,10 @@ def onchain_metrics_report(con: duckdb.DuckDBPyConnection, window: str = "30d") 
             table.add_column("transactions from", no_wrap=True)
             table.add_column("to", no_wrap=True)
         for row in sorted(rows, key=lambda r: (-_sort_key(r, group, window), r["project_name"])):
-            cells = [row["project_name"]]
+            cells = [str(row["project_name"])]
             if is_activity:
                 cells.append(str(row["contract_count"]))
-            cells += [format_amount(row[f"{d.metric}_{window}"], d.unit) for d in group]
+            cells += [format_amount(_amount(row, f"{d.metric}_{window}"), d.unit) for d in group]
             if is_activity:
                 cells += [str(row["first_transaction_date"] or "-"), str(row["last_transaction_date"] or "-")]
             table.add_row(*cells)

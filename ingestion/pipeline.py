@@ -20,6 +20,7 @@ from ingestion.raw_layer import PlanItem, RawLayer, open_raw_layer
 from ingestion.settings import Settings
 
 if TYPE_CHECKING:
+    from ingestion.export.readers import BigQueryReader, DuckDBReader
     from ingestion.registry import Registry
     from ingestion.sources import gharchive, optimism
 
@@ -187,7 +188,7 @@ def export_step(
     return summary.failed
 
 
-def _reader(settings: Settings, manifest: Path):  # type: ignore[no-untyped-def]
+def _reader(settings: Settings, manifest: Path) -> DuckDBReader | BigQueryReader:
     """The warehouse reader of the target; the manifest must come from a build on the same target."""
     import json
 

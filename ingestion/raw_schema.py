@@ -9,6 +9,10 @@ BigQuery (DuckDB has neither).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from google.cloud.bigquery import SchemaField
 
 RAW_SCHEMA = "raw"
 """The DuckDB schema and the BigQuery dataset of the raw layer (dbt's var `raw_schema`)."""
@@ -50,7 +54,7 @@ class Column:
             base = _DUCKDB_TYPES[self.type]
         return f"{base}[]" if self.repeated else base
 
-    def bigquery_field(self) -> object:
+    def bigquery_field(self) -> SchemaField:
         """A `google.cloud.bigquery.SchemaField` (imported here so DuckDB-only use never loads the client)."""
         from google.cloud.bigquery import SchemaField
 
@@ -81,7 +85,7 @@ class RawTable:
         )
         return f"create table if not exists {RAW_SCHEMA}.{self.name} (\n    {columns}\n)"
 
-    def bigquery_schema(self) -> list[object]:
+    def bigquery_schema(self) -> list[SchemaField]:
         return [column.bigquery_field() for column in self.columns]
 
 

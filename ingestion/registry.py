@@ -305,7 +305,7 @@ def _join(where: str, key: object) -> str:
     return f"{where}.{key}" if where else str(key)
 
 
-def _line(container: _Map | _Seq, key: Any) -> int | None:
+def _line(container: _Map | _Seq | None, key: Any) -> int | None:
     if isinstance(container, _Map):
         return container.lines.get(key, container.line)
     if isinstance(container, _Seq) and isinstance(key, int) and key < len(container.lines):
@@ -420,7 +420,7 @@ def _url_entries(
     entries = []
     for index, item in enumerate(items):
         item_field = f"{_join(where, key)}[{index}]"
-        if not isinstance(item, dict):
+        if not isinstance(item, _Map):
             check.add(
                 item_field,
                 _line(items, index),
@@ -503,7 +503,7 @@ def _check_social(check: _FileCheck, mapping: _Map) -> FrozenMap[str, tuple[str,
     if "social" not in mapping:
         return FrozenMap()
     social = mapping["social"]
-    if not isinstance(social, dict):
+    if not isinstance(social, _Map):
         check.add(
             "social",
             _line(mapping, "social"),
@@ -612,7 +612,7 @@ def _check_blockchain(
     artifacts = []
     for index, entry in enumerate(items):
         where = f"blockchain[{index}]"
-        if not isinstance(entry, dict):
+        if not isinstance(entry, _Map):
             check.add(
                 where,
                 _line(items, index),
@@ -928,7 +928,7 @@ def _registry_files(
     root: Path, registry_dir: Path, problems: list[RegistryProblem]
 ) -> list[tuple[Path, str]]:
     """The .yaml files under `root`, as (path, path relative to the registry); other files are problems."""
-    files = []
+    files: list[tuple[Path, str]] = []
     if not root.is_dir():
         return files
     for path in sorted(root.rglob("*")):

@@ -301,7 +301,7 @@ def _fixed_values(array: pa.Array, kind: Kind) -> np.ndarray:
         big_endian = _buffer(array, "<f8").astype(">f8")
     elif kind is Kind.DATE:
         days = _buffer(array, "<i4")
-        shifted = days - np.int32(PG_EPOCH_DAYS)
+        shifted: np.ndarray = days - np.int32(PG_EPOCH_DAYS)  # the timestamp branch reuses it for int64
         # DuckDB's +-infinity (int32 max, min + 1) -> Postgres' (int32 max, min)
         shifted = np.where(days == INT32_MAX, INT32_MAX, np.where(days == INT32_MIN + 1, INT32_MIN, shifted))
         big_endian = shifted.astype(">i4")

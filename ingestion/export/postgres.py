@@ -27,7 +27,8 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing, contextmanager, nullcontext, suppress
 from dataclasses import dataclass, field
-from typing import Any
+from functools import partial
+from typing import Any, Protocol, runtime_checkable
 
 import psycopg
 from psycopg import sql
@@ -259,7 +260,7 @@ def export_postgres(
         if dry_run:
             cleaned = _setup_step(redactor, lambda: _leftovers(conn, staging))
             for table in tables:
-                results.append(_guard(table, redactor, lambda t=table: _plan(conn, warehouse, t, schema)))
+                results.append(_guard(table, redactor, partial(_plan, conn, warehouse, table, schema)))
         else:
             with _export_lock(conn, schema):
                 cleaned = _setup_step(redactor, lambda: _prepare(conn, schema, staging, reader_role))
@@ -270,10 +271,11 @@ def export_postgres(
                         result = _guard(
                             table,
                             redactor,
-                            lambda t=table: _export_table(
+                            partial(
+                                _export_table,
                                 conn,
                                 warehouse,
-                                t,
+                                table,
                                 schema=schema,
                                 staging=staging,
                                 reader_role=reader_role,
@@ -416,6 +418,13 @@ def _export_table(
 _DONE = object()
 
 
+@runtime_checkable
+class _Closable(Protocol):
+    """A batch iterator that can be closed early (a generator): closing it releases the reader's cursor."""
+
+    def close(self) -> object: ...
+
+
 def _stream(
     conn: psycopg.Connection[Any],
     copy_sql: sql.Composed,
@@ -442,7 +451,7 @@ def _stream(
     def produce() -> None:
         try:
             batches = warehouse.record_batches(table.relation, table.column_names, batch_rows)
-            with closing(batches) if hasattr(batches, "close") else nullcontext():
+            with closing(batches) if isinstance(batches, _Closable) else nullcontext():
                 for batch in batches:
                     if stop.is_set() or not put(encoder.encode(batch)):
                         return

@@ -509,7 +509,7 @@ class _Repo:
         stars = seed % 20000 if self.tracked else seed % 40
         forks = stars // 7
         issues = len(self.open_issues) + len(self.open_prs)
-        api = {
+        api: dict[str, object] = {
             "id": self.id,
             "node_id": _node_id("Repository", self.id),
             "name": self.name,
@@ -1296,7 +1296,7 @@ class _World:
             "original_line": line + 3,
             "side": "RIGHT",
         }
-        payload = {
+        payload: dict[str, object] = {
             "action": "created",
             "comment": comment,
             "pull_request": self.pr_object(repo, pr, ts, post, False),
@@ -1355,7 +1355,11 @@ class _World:
             "body": rng.choice(_SENTENCES),
             "performed_via_github_app": None,
         }
-        payload = {"action": "created", "issue": self.issue_object(repo, issue, ts), "comment": comment}
+        payload: dict[str, object] = {
+            "action": "created",
+            "issue": self.issue_object(repo, issue, ts),
+            "comment": comment,
+        }
         return "IssueCommentEvent", actor, payload
 
     def _watch(self, repo: _Repo, ts: str, post: bool) -> tuple[str, _Person, dict[str, object]]:

@@ -55,12 +55,12 @@ import sys
 import threading
 import time
 import zlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any, Protocol, TypeVar, cast
 
 import duckdb
 import orjson
@@ -70,9 +70,6 @@ from ingestion.errors import IngestError
 from ingestion.log import step, warn
 from ingestion.progress import LoadProgress, load_progress
 from ingestion.warehouse import DayLoad, day_load
-
-if TYPE_CHECKING:
-    from ingestion.registry import TrackedGithub
 
 SOURCE = "github"
 TABLE = "github_events"
@@ -153,10 +150,20 @@ def hour_file_name(day: date, hour: int) -> str:
     return f"{day.isoformat()}-{hour}.json.gz"
 
 
+class TrackedRepos(Protocol):
+    """What the filter reads of `ingestion.registry.TrackedGithub`: the 'owner/repo' names and owners to keep."""
+
+    @property
+    def repos(self) -> Iterable[str]: ...
+
+    @property
+    def orgs(self) -> Iterable[str]: ...
+
+
 def ingest_github(
     con: duckdb.DuckDBPyConnection,
     gharchive_dir: Path,
-    tracked: TrackedGithub,
+    tracked: TrackedRepos,
     start: date,
     end: date,
     progress: bool = True,
@@ -380,7 +387,7 @@ class _DayFilter:
             event = _parse_lenient(memoryview(line))
         if type(event) is not dict or type(event.get("repo")) is not dict:
             return
-        learned_at = self.rescan.get(event["repo"].get("id"))  # type: ignore[arg-type]
+        learned_at = self.rescan.get(event["repo"].get("id"))
         if learned_at is None or (file_index, line_number) >= learned_at:
             return
         created_at = validate_event(event, self.created_at_cache)
@@ -442,7 +449,7 @@ class _DayFilter:
                 elif name[: name.find("/")] not in orgs:
                     dropped_add(repo_id)
                     continue
-            rows.append(_row(event, created_at, file_name))
+            rows.append(_row(event, cast(datetime, created_at), file_name))  # a str was a rejection, above
         stats = self.load.stats
         stats.rows_read += line_number - first_line
         kept = len(rows) - kept_before
