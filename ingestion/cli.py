@@ -244,7 +244,8 @@ def ingest_optimism_cmd(settings: Settings, start: date, end: date, no_progress:
 
     Locally, reads transactions/YYYY-MM-DD.{parquet,csv,json,json.gz} and receipts/ likewise (the columns of the
     public BigQuery tables); a malformed row is quarantined in raw._rejects, a missing receipts file fails its day.
-    On BigQuery (--target bigquery), one priced query per day over goog_blockchain_optimism_mainnet_us.
+    On BigQuery (--target bigquery), one priced query per calendar month of days over
+    goog_blockchain_optimism_mainnet_us (its tables are partitioned by month).
 
     \b
     Example:

@@ -111,7 +111,7 @@ class BigQueryRaw:
                     self.client.create_table(_new_table(self.table_id(name), spec), exists_ok=True)
                     continue
                 have = {f.name for f in table.schema}
-                missing = [f for f in spec.bigquery_schema() if f.name not in have]  # type: ignore[attr-defined]
+                missing = [f for f in spec.bigquery_schema() if f.name not in have]
                 if missing:
                     table.schema = [*table.schema, *missing]
                     self.client.update_table(table, ["schema"])
@@ -122,6 +122,19 @@ class BigQueryRaw:
 
     def replace_day_sql(self, table: str, source_sql: str) -> str:
         """The MERGE that replaces the partition `@day` of `table` with the rows of `source_sql`."""
+        return self._merge_sql(table, source_sql, "target.{day} = @day")
+
+    def replace_days_sql(self, table: str, source_sql: str) -> str:
+        """The MERGE that replaces the partitions `@days` (DATE array) of `table` with the rows of `source_sql`,
+        whose rows must all fall on those days. `@first_day` and `@last_day` bound them with constants, so that
+        BigQuery prunes the target to that range; days of the range not in `@days` are left as they are."""
+        return self._merge_sql(
+            table,
+            source_sql,
+            "target.{day} between @first_day and @last_day and target.{day} in unnest(@days)",
+        )
+
+    def _merge_sql(self, table: str, source_sql: str, replaced: str) -> str:
         spec = RAW_TABLES[table]
         if spec.partition_by is None:
             raise ValueError(f"{table} has no day partition")
@@ -132,7 +145,7 @@ class BigQueryRaw:
             f"merge {self.table_sql(table)} as target\n"  # noqa: S608
             f"using (\n{source_sql}\n) as source\n"
             "on false\n"
-            f"when not matched by source and target.{spec.partition_by} = @day then delete\n"
+            f"when not matched by source and {replaced.format(day=spec.partition_by)} then delete\n"
             f"when not matched then insert ({columns}) values ({values})"
         )
 
@@ -185,7 +198,7 @@ class BigQueryRaw:
         from google.cloud import bigquery
 
         cost = stats.cost
-        values: dict[str, tuple[str, object]] = {
+        values: dict[str, tuple[str, str | int | float | date | None]] = {
             "load_id": ("STRING", uuid.uuid4().hex),
             "source": ("STRING", source),
             "day": ("DATE", day),

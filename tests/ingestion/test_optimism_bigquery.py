@@ -7,10 +7,15 @@ The public tables are rebuilt in the emulator with the shape of `bigquery-public
 mainnet_us` (tests/fixtures/optimism_bigquery/schema: `value` and `gas_price` are RECORDs, `transactions` has no
 `block_number`, which comes from `blocks`, and `receipts` has no `l1_fee`), partitioned by month on
 `block_timestamp` as Google documents, and loaded with the contract fixture of that folder, whose README gives the
-fate of every row. That fixture is not the local one (tests/fixtures/optimism): the emulator stores BIGNUMERIC as
+fate of every row: two days of October 2025 (days 1 and 2), and four days across the end of October (the month
+boundary days). That fixture is not the local one (tests/fixtures/optimism): the emulator stores BIGNUMERIC as
 DECIMAL(38, 18), so the local fixture's 10^30 + 7 wei cannot be stored there; its large amount is
 12345678901234567891 wei instead (above INT64, beyond a float's precision). The expected rows below are written out
 by hand from that README.
+
+Days are loaded one batch per calendar month (the default) unless a test says `batch="day"`. The tests share one
+raw dataset, created once by `BigQueryRaw.ensure` in a project of its own; each test starts with its
+raw.optimism_transactions and raw._loads emptied (`raw_project`).
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ PUBLIC = "goog_blockchain_optimism_mainnet_us"
 TABLES = ("transactions", "receipts", "blocks")
 DAY1 = date(2025, 10, 5)
 DAY2 = date(2025, 10, 6)
+OCT29, OCT30, OCT31, NOV1 = date(2025, 10, 29), date(2025, 10, 30), date(2025, 10, 31), date(2025, 11, 1)
 CAP = 10**15  # the emulator prices every query at 0 bytes; the cap is tested elsewhere
 
 OP_TOKEN = "0x4200000000000000000000000000000000000042"
@@ -53,6 +59,8 @@ ERIN = "0xe1e1000000000000000000000000000000000005"
 CREATED = "0xc0ffee00000000000000000000000000000000c6"
 NEW = "0xd00d0000000000000000000000000000000000d2"
 FAILED = "0xbad0000000000000000000000000000000000bad"
+LATER = "0xfeed0000000000000000000000000000000000f1"
+EARLIER = "0xcafe00000000000000000000000000000000cafe"
 
 # As a registry could write them: the router checksummed, the deployer upper-case.
 TRACKED = frozenset({OP_TOKEN, "0xE592427A0AEce92De3Edee1F18E0157C05861564", "0x" + DEPLOYER[2:].upper()})
@@ -100,6 +108,31 @@ KEPT_DAY2 = [
      30000, MILLION, 1, None, None, DAY2),
     (_h(0x44), _t(DAY2, 4), 142091600, 0, DEPLOYER, None, Decimal(0), 90000, MILLION, "0x60806040",
      90000, MILLION, 0, FAILED, None, DAY2),
+]  # fmt: skip
+# The month boundary days, the deployer followed (fixture README): what a month batch keeps, and what day-by-day
+# loading keeps on a re-run. Oct 30 has no rows in the public tables; the row there is EARLIER_LOAD, which stays.
+EARLIER_LOAD = (_h(0x8F), _t(OCT30, 12), 143142800, 0, DEPLOYER, None, Decimal(0), 1500000, MILLION, "0x60806040",
+                1200000, MILLION, 1, EARLIER, None, OCT30)  # fmt: skip
+KEPT_BOUNDARY = [
+    (_h(0x80), _t(OCT29, 9), 143094200, 0, CAROL, LATER, Decimal(0), 45000, MILLION, "0xd09de08a",
+     30000, MILLION, 1, None, None, OCT29),
+    (_h(0x81), _t(OCT29, 10), 143096000, 1, ALICE, OP_TOKEN, Decimal(0), 60000, MILLION, "0xa9059cbb",
+     35000, MILLION, 1, None, None, OCT29),
+    (_h(0x82), _t(OCT29, 11), 143097800, 0, BOB, OP_TOKEN, Decimal(1000), 21000, MILLION, "0x",
+     21000, MILLION, 1, None, None, OCT29),
+    EARLIER_LOAD,
+    (_h(0x82), _t(OCT31, 12), 143186000, 2, BOB, OP_TOKEN, Decimal(2000), 21000, 2 * MILLION, "0x",
+     23000, 2 * MILLION, 1, None, None, OCT31),
+    (_h(0x83), _t(OCT31, 14), 143189600, 0, DEPLOYER, None, Decimal(0), 1500000, MILLION, "0x60806040",
+     1200000, MILLION, 1, LATER, None, OCT31),
+    (_h(0x84), _t(OCT31, 15), 143191400, 1, CAROL, EARLIER, Decimal(0), 45000, MILLION, "0xd09de08a",
+     30000, MILLION, 1, None, None, OCT31),
+    (_h(0x85), _t(OCT31, 23, 59, 58), 143207599, 3, ALICE, OP_TOKEN, Decimal(0), 60000, MILLION, "0xa9059cbb",
+     35000, MILLION, 1, None, None, OCT31),
+    (_h(0x86), _t(NOV1, 0), 143207600, 0, ALICE, OP_TOKEN, Decimal(0), 60000, MILLION, "0xa9059cbb",
+     35000, MILLION, 1, None, None, NOV1),
+    (_h(0x87), _t(NOV1, 1), 143209400, 1, CAROL, LATER, Decimal(0), 45000, MILLION, "0xd09de08a",
+     30000, MILLION, 1, None, None, NOV1),
 ]  # fmt: skip
 
 
@@ -164,10 +197,41 @@ def make_raw(client: bigquery.Client, project: str, create: bool = True) -> BigQ
     return raw
 
 
+@pytest.fixture(scope="module")
+def raw_home(bq_emulator: Any) -> Iterator[str]:
+    """A project whose raw dataset `BigQueryRaw.ensure` creates once, for every test of the module (creating the
+    raw tables takes longer than emptying two of them)."""
+    project = f"t-op-raw-{uuid.uuid4().hex[:8]}"
+    client = bq_emulator.client(project)
+    try:
+        make_raw(client, project)
+        yield project
+    finally:
+        client.close()
+
+
 @pytest.fixture
-def raw(bq_client: bigquery.Client, bq_project: str) -> BigQueryRaw:
-    """The raw dataset of this test's own project, created empty."""
-    return make_raw(bq_client, bq_project)
+def raw_project(bq_emulator: Any, raw_home: str) -> str:
+    """`raw_home` with raw.optimism_transactions and raw._loads emptied: the test starts from an empty raw layer."""
+    client = bq_emulator.client(raw_home)
+    try:
+        client.query(
+            f"delete from `{raw_home}.raw.optimism_transactions` where true; "  # noqa: S608
+            f"delete from `{raw_home}.raw._loads` where true;"
+        ).result()
+    finally:
+        client.close()
+    return raw_home
+
+
+@pytest.fixture
+def raw(bq_emulator: Any, raw_project: str) -> Iterator[BigQueryRaw]:
+    """The module's raw dataset, empty, through a client of its own."""
+    client = bq_emulator.client(raw_project)
+    try:
+        yield make_raw(client, raw_project, create=False)
+    finally:
+        client.close()
 
 
 def bq_rows(raw: BigQueryRaw, day: date | None = None, columns: str = COLUMNS) -> list[tuple]:
@@ -224,10 +288,10 @@ def test_the_local_and_bigquery_backends_keep_the_same_rows(
     tmp_path: Path, public: str, raw: BigQueryRaw
 ) -> None:
     """The contract. Boundaries: the local backend reads the fixture as day files into a real DuckDB file; the
-    BigQuery backend runs its queries through the real client on the emulator's copy of the public tables. Both days,
-    the deployer followed: the same 11 rows, every column equal (timestamps compared as naive UTC). The day results
-    agree too, except that BigQuery counts no rejects: the malformed row 9 of day 1 is kept by neither, the local
-    backend quarantines it."""
+    BigQuery backend runs its queries through the real client on the emulator's copy of the public tables (the two
+    days in one month batch). Both days, the deployer followed: the same 11 rows, every column equal (timestamps
+    compared as naive UTC). The day results agree too, except that BigQuery counts no rejects: the malformed row 9
+    of day 1 is kept by neither, the local backend quarantines it."""
     write_day_files(tmp_path / "op")
     con = connect(tmp_path / "warehouse.duckdb")
     try:
@@ -255,30 +319,31 @@ def test_the_local_and_bigquery_backends_keep_the_same_rows(
     assert loads(raw) == [(DAY1, "ok", 9, 6), (DAY2, "ok", 7, 5)]
 
 
-def test_rerunning_a_day_leaves_the_same_rows(public: str, raw: BigQueryRaw) -> None:
-    """Boundary: the emulator runs the MERGE that replaces the day (the statement BigQuery runs atomically). Day 1
-    twice: the same 6 rows, every column but _loaded_at (_source_file names the public transactions table), the same
-    day result, and two ok attempts in raw._loads. (That a day's MERGE leaves the other days alone is in the contract
-    test: day 2 is loaded after day 1 there.)"""
+def test_rerunning_a_batch_leaves_the_same_rows(public: str, raw: BigQueryRaw) -> None:
+    """Boundary: the emulator runs the MERGE that replaces the batch's days (the statement BigQuery runs
+    atomically). Days 1 and 2, one month batch, twice: the same 11 rows, every column but _loaded_at (_source_file
+    names the public transactions table), the same day results, and two ok attempts per day in raw._loads. (That a
+    batch's MERGE leaves the days it does not replace alone is in the month boundary test.)"""
     everything = f"{COLUMNS}, _source_file"
-    first = ingest(raw, public, DAY1)
+    first = ingest(raw, public, DAY1, DAY2, deployers=DEPLOYERS)
     before = bq_rows(raw, columns=everything)
 
-    second = ingest(raw, public, DAY1)
+    second = ingest(raw, public, DAY1, DAY2, deployers=DEPLOYERS)
 
     assert bq_rows(raw, columns=everything) == before
-    assert before == [(*row, f"{public}.transactions") for row in KEPT_DAY1]
+    assert before == [(*row, f"{public}.transactions") for row in KEPT_DAY1 + KEPT_DAY2]
     assert _without_seconds(first) == _without_seconds(second)
-    assert loads(raw) == [(DAY1, "ok", 9, 6), (DAY1, "ok", 9, 6)]
+    assert loads(raw) == [(DAY1, "ok", 9, 6), (DAY2, "ok", 7, 5)] * 2
 
 
 def test_contracts_of_a_deployer_are_followed_from_other_days_and_the_same_day(
     public: str, raw: BigQueryRaw
 ) -> None:
-    """Boundary: the emulator runs the day query, which reads raw.optimism_transactions for contracts created on
-    other days. Day 2 first, alone: carol's call to 0xd00d (created on day 2, row 3) is kept from day 2's own
-    receipts, her call to 0xc0ffee (created on day 1) is not, since day 1 is not loaded. After day 1, day 2 again:
-    that call is kept too. Never her call to 0xbad0 (the creation reverted, status 0), nor dave -> erin."""
+    """Boundary: the emulator runs the batch query, which reads raw.optimism_transactions for contracts created on
+    days it does not replace. Each day a batch of its own; day 2 first, alone: carol's call to 0xd00d (created on
+    day 2, row 3) is kept from day 2's own receipts, her call to 0xc0ffee (created on day 1) is not, since day 1 is
+    not loaded. After day 1, day 2 again: that call is kept too. Never her call to 0xbad0 (the creation reverted,
+    status 0), nor dave -> erin."""
     day2 = "transaction_hash, to_address"
 
     ingest(raw, public, DAY2, deployers=DEPLOYERS)
@@ -294,8 +359,134 @@ def test_contracts_of_a_deployer_are_followed_from_other_days_and_the_same_day(
     assert bq_rows(raw, DAY2) == KEPT_DAY2
 
 
+BILLED = 1000
+"""What the proxy says each real query over the public tables processed and billed (the emulator reports 0)."""
+
+
+def bill_public_queries(proxy: Any) -> None:
+    """Make every real query job over the public tables report BILLED bytes processed and billed in its statistics,
+    as BigQuery reports them, on top of what the recording proxy does."""
+    recorded = proxy.on_response
+
+    def on_response(exchange: Any) -> None:
+        recorded(exchange)
+        body = exchange.response_json
+        configuration = body.get("configuration") if isinstance(body, dict) else None
+        if not isinstance(configuration, dict) or configuration.get("dryRun"):
+            return
+        if f"{PUBLIC}." not in str((configuration.get("query") or {}).get("query", "")):
+            return
+        statistics = body.setdefault("statistics", {}).setdefault("query", {})
+        statistics["totalBytesProcessed"] = statistics["totalBytesBilled"] = str(BILLED)
+
+    proxy.on_response = on_response
+
+
+def write_earlier_load(raw: BigQueryRaw) -> None:
+    """EARLIER_LOAD in raw.optimism_transactions, as an earlier load of Oct 30 would have left it."""
+    values = ", ".join(_literal(value) for value in (*EARLIER_LOAD, "an earlier load"))
+    table = raw.table_sql("optimism_transactions")
+    raw.client.query(f"insert into {table} ({COLUMNS}, _source_file) values ({values})").result()  # noqa: S608
+
+
+def _literal(value: object) -> str:
+    """A fixture constant as a BigQuery literal (naive datetimes are UTC)."""
+    if value is None:
+        return "null"
+    if isinstance(value, datetime):
+        return f"timestamp '{value} UTC'"
+    if isinstance(value, date):
+        return f"date '{value}'"
+    return f"'{value}'" if isinstance(value, str) else str(value)
+
+
+def merges(jobs: list[dict[str, Any]]) -> list[tuple[str, str, list[str]]]:
+    """The MERGEs over the public tables among the jobs: first day, last day and the days replaced of each."""
+    found = []
+    for job in jobs:
+        config = job["configuration"]["query"]
+        if config["query"].lstrip().startswith("merge ") and f"{PUBLIC}." in config["query"]:
+            params = {p["name"]: p["parameterValue"] for p in config["queryParameters"]}
+            days = [v["value"] for v in params["days"]["arrayValues"]]
+            found.append((params["first_day"]["value"], params["last_day"]["value"], days))
+    return found
+
+
+def loads_with_bytes(raw: BigQueryRaw) -> list[tuple]:
+    sql = (
+        "select day, status, rows_read, rows_kept, bytes_processed, bytes_billed "  # noqa: S608
+        f"from {raw.table_sql('_loads')} order by finished_at"
+    )
+    return [tuple(row.values()) for row in raw.client.query(sql).result()]
+
+
+def test_a_month_batch_keeps_the_rows_of_day_by_day_loading_in_one_merge_per_month(
+    bq_emulator: Any, raw_project: str, bq_pricing_proxy: Any, public: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Boundary: the client talks to the emulator through the recording proxy, which also makes each real query
+    over the public tables report 1000 bytes processed and billed, as BigQuery's job statistics would (the emulator
+    reports 0). The month boundary days of the fixture README, Oct 29 to Nov 1, the deployer followed; raw holds
+    EARLIER_LOAD on Oct 30, a day the public tables have no rows for.
+
+    Month batches: one MERGE for October, replacing Oct 29 and 31 only (Oct 30 is reported missing and left out of
+    `@days`), one for November. They keep KEPT_BOUNDARY: Oct 30's earlier row stays; carol's call to 0xfeed on
+    Oct 29 is kept, the contract being created later in the batch (Oct 31); her call to 0xcafe on Oct 31 is kept
+    from raw's Oct 30 (a day the batch leaves alone), her call to 0xfeed on Nov 1 from raw's Oct 31 (the October
+    batch); hash 0x..82 is a row on Oct 29 and another on Oct 31, each with its own day's receipt, and only Oct 29's
+    exact copy of 0x..81 is a duplicate. Oct 31 23:59:58 is October's, Nov 1 00:00:00 November's.
+
+    Then day by day (`batch="day"`), a re-run over those rows: three MERGEs (no MERGE for Oct 30), the same rows,
+    the same day results. raw._loads has one row per day and run. Bytes: each query's 1000 bytes are divided over
+    the days it served, so October's counts (1000) give 334, 333, 333 to Oct 29, 30, 31, its MERGE and summary
+    (2000) 1000 each to Oct 29 and 31: 1334, 333, 1333; November's three queries 3000 to Nov 1. Day by day, each day
+    with rows runs three queries (3000) and Oct 30 the counts alone (1000)."""
+    client = bq_emulator.client(raw_project, endpoint=bq_pricing_proxy.endpoint)
+    raw = make_raw(client, raw_project, create=False)
+    bill_public_queries(bq_pricing_proxy)
+    write_earlier_load(raw)
+
+    by_month = ingest(raw, public, OCT29, NOV1, deployers=DEPLOYERS)
+    month_jobs = bq_pricing_proxy.real_jobs()
+    month_rows = bq_rows(raw)
+    by_day = ingest(raw, public, OCT29, NOV1, deployers=DEPLOYERS, batch="day")
+    day_jobs = bq_pricing_proxy.real_jobs()[len(month_jobs) :]
+
+    assert month_rows == KEPT_BOUNDARY
+    assert bq_rows(raw) == KEPT_BOUNDARY
+    missing = (f"{public}.transactions 2025-10-30",)
+    # read, kept, rejected, duplicates, receipts read, without receipt (fixture README)
+    expected = [
+        DayResult(OCT29, 2, (), 4, 3, 0, 1, 3, 0, 0),
+        DayResult(OCT30, 0, missing, 0, 0, 0, 0, 0, 0, 0),
+        DayResult(OCT31, 2, (), 4, 4, 0, 0, 4, 0, 0),
+        DayResult(NOV1, 2, (), 3, 2, 0, 0, 3, 0, 0),
+    ]
+    assert _without_seconds(by_month) == expected
+    assert _without_seconds(by_day) == expected
+    assert merges(month_jobs) == [
+        ("2025-10-29", "2025-10-31", ["2025-10-29", "2025-10-31"]),
+        ("2025-11-01", "2025-11-01", ["2025-11-01"]),
+    ]
+    assert [days for _, _, days in merges(day_jobs)] == [["2025-10-29"], ["2025-10-31"], ["2025-11-01"]]
+    warning = f"optimism 2025-10-30: {public}.transactions has no rows for this day"
+    assert capsys.readouterr().err.count(warning) == 2  # once per run
+    recorded = loads_with_bytes(raw)
+    assert sorted(recorded[:4]) == [
+        (OCT29, "ok", 4, 3, 1334, 1334),
+        (OCT30, "failed", 0, 0, 333, 333),
+        (OCT31, "ok", 4, 4, 1333, 1333),
+        (NOV1, "ok", 3, 2, 3000, 3000),
+    ]
+    assert sorted(recorded[4:]) == [
+        (OCT29, "ok", 4, 3, 3000, 3000),
+        (OCT30, "failed", 0, 0, 1000, 1000),
+        (OCT31, "ok", 4, 4, 3000, 3000),
+        (NOV1, "ok", 3, 2, 3000, 3000),
+    ]
+
+
 def test_hostile_addresses_are_query_parameters(
-    bq_emulator: Any, bq_project: str, bq_pricing_proxy: Any, public: str
+    bq_emulator: Any, raw_project: str, bq_pricing_proxy: Any, public: str
 ) -> None:
     """Boundary: the client talks to the emulator through the recording proxy, so the test sees the requests. Address
     strings with quotes, a backtick, a comment and a statement are tracked next to the OP token: they match nothing,
@@ -306,8 +497,8 @@ def test_hostile_addresses_are_query_parameters(
         "`) or true or (`",
         '0x" or ""="',
     ]
-    client = bq_emulator.client(bq_project, endpoint=bq_pricing_proxy.endpoint)
-    raw = make_raw(client, bq_project)
+    client = bq_emulator.client(raw_project, endpoint=bq_pricing_proxy.endpoint)
+    raw = make_raw(client, raw_project, create=False)
 
     ingest(raw, public, DAY1, tracked=frozenset({OP_TOKEN, *hostile}), deployers=frozenset(hostile[:1]))
 
@@ -320,25 +511,37 @@ def test_hostile_addresses_are_query_parameters(
 
 
 def test_a_dry_run_plan_executes_nothing(
-    bq_emulator: Any, bq_project: str, bq_pricing_proxy: Any, public: str
+    bq_emulator: Any, bq_project: str, raw_project: str, bq_pricing_proxy: Any, public: str
 ) -> None:
     """Boundary: the recording proxy answers every dry run with 123456789 bytes (the emulator estimates 0) and
-    records the jobs. With the raw tables created (and empty), planning days 1 and 2 sends only dry runs (the counts,
-    the MERGE and the summary of each day: 3 x 123456789 bytes a day) and changes nothing: a MERGE that ran would
-    have written day 1's 6 rows, a load its raw._loads row. Before the raw tables exist, the plan prices the day's
-    SELECT and the counts (2 x 123456789) and creates nothing."""
-    client = bq_emulator.client(bq_project, endpoint=bq_pricing_proxy.endpoint)
-    raw = make_raw(client, bq_project)
+    records the jobs. With the raw tables created (and empty), planning Oct 5 to Nov 1 plans the batches the load
+    would run, one per calendar month: Oct 5-31 and Nov 1, each priced by the dry runs of its three queries (the
+    counts, the MERGE, the summary: 3 x 123456789 bytes a batch). With `batch="day"`, days 1 and 2 are two batches
+    of 3 dry runs each. Nothing else is sent and nothing changes: a MERGE that ran would have written day 1's 6
+    rows, a load its raw._loads row. Before the raw tables exist, the plan prices the day's SELECT and the counts
+    (2 x 123456789) and creates nothing."""
+    client = bq_emulator.client(raw_project, endpoint=bq_pricing_proxy.endpoint)
+    raw = make_raw(client, raw_project, create=False)
     bq_pricing_proxy.dry_run_bytes = 123_456_789
 
-    plan = plan_optimism(raw, public, TRACKED, DAY1, DAY2, deployers=DEPLOYERS)
+    by_month = plan_optimism(raw, public, TRACKED, DAY1, NOV1, deployers=DEPLOYERS)
+    by_day = plan_optimism(raw, public, TRACKED, DAY1, DAY2, deployers=DEPLOYERS, batch="day")
 
     tables = tuple(f"{public}.{table}" for table in TABLES)
-    assert [(p.what, p.tables, p.bytes_estimated) for p in plan] == [
-        ("optimism 2025-10-05", tables, 3 * 123_456_789),
-        ("optimism 2025-10-06", tables, 3 * 123_456_789),
+    assert [(p.what, p.tables, p.bytes_estimated, p.note) for p in by_month] == [
+        (
+            "optimism 2025-10-05..2025-10-31",
+            tables,
+            3 * 123_456_789,
+            "27 days, 3 queries: counts, MERGE, summary",
+        ),
+        ("optimism 2025-11-01", tables, 3 * 123_456_789, "1 day, 3 queries: counts, MERGE, summary"),
     ]
-    assert len(bq_pricing_proxy.jobs) == 6 and all(_is_dry_run(job) for job in bq_pricing_proxy.jobs)
+    assert [(p.what, p.bytes_estimated) for p in by_day] == [
+        ("optimism 2025-10-05", 3 * 123_456_789),
+        ("optimism 2025-10-06", 3 * 123_456_789),
+    ]
+    assert len(bq_pricing_proxy.jobs) == 12 and all(_is_dry_run(job) for job in bq_pricing_proxy.jobs)
     assert bq_rows(raw) == []
     assert loads(raw) == []
 
@@ -358,16 +561,18 @@ def _is_dry_run(job: dict[str, Any]) -> bool:
     return bool(job.get("dryRun") or job.get("configuration", {}).get("dryRun"))
 
 
-def test_the_sql_sent_reads_only_the_day_and_the_needed_columns(
-    bq_emulator: Any, bq_project: str, bq_pricing_proxy: Any, public: str
+def test_the_sql_sent_reads_only_the_batch_days_and_the_needed_columns(
+    bq_emulator: Any, raw_project: str, bq_pricing_proxy: Any, public: str
 ) -> None:
-    """Boundary: the recording proxy; the queries are parsed with sqlglot's BigQuery dialect. In every query a day
-    load sends, each read of a public table (transactions, receipts, blocks) sits in a SELECT whose WHERE has
-    `block_timestamp >= @day_start` and `block_timestamp < @day_end` on that table, before any join; the parameters
-    are TIMESTAMPs bounding the UTC day. The MERGE reads only the columns the raw table needs."""
-    client = bq_emulator.client(bq_project, endpoint=bq_pricing_proxy.endpoint)
-    raw = make_raw(client, bq_project)
-    ingest(raw, public, DAY1)
+    """Boundary: the recording proxy; the queries are parsed with sqlglot's BigQuery dialect. Days 1 and 2 are one
+    month batch: three queries read the public tables (the counts, the MERGE, the summary), not three a day. In each,
+    every read of a public table (transactions, receipts, blocks) sits in a SELECT whose WHERE has
+    `block_timestamp >= @window_start` and `block_timestamp < @window_end` on that table, before any join; the
+    parameters are TIMESTAMPs from 00:00 UTC of day 1 to 00:00 UTC of the day after day 2, and the days replaced are
+    days 1 and 2, bounded by `@first_day` and `@last_day`. The MERGE reads only the columns the raw table needs."""
+    client = bq_emulator.client(raw_project, endpoint=bq_pricing_proxy.endpoint)
+    raw = make_raw(client, raw_project, create=False)
+    ingest(raw, public, DAY1, DAY2)
 
     jobs = [job for job in bq_pricing_proxy.real_jobs() if f"{PUBLIC}." in json.dumps(job)]
     assert len(jobs) == 3  # the counts, the MERGE, the summary
@@ -375,9 +580,13 @@ def test_the_sql_sent_reads_only_the_day_and_the_needed_columns(
     for job in jobs:
         config = job["configuration"]["query"]
         params = {p["name"]: p for p in config["queryParameters"]}
-        assert params["day_start"]["parameterType"]["type"] == "TIMESTAMP"
-        assert params["day_start"]["parameterValue"]["value"].startswith("2025-10-05 00:00:00")
-        assert params["day_end"]["parameterValue"]["value"].startswith("2025-10-06 00:00:00")
+        assert params["window_start"]["parameterType"]["type"] == "TIMESTAMP"
+        assert params["window_start"]["parameterValue"]["value"].startswith("2025-10-05 00:00:00")
+        assert params["window_end"]["parameterValue"]["value"].startswith("2025-10-07 00:00:00")
+        days = [v["value"] for v in params["days"]["parameterValue"]["arrayValues"]]
+        assert days == ["2025-10-05", "2025-10-06"]
+        first, last = (params[name]["parameterValue"]["value"] for name in ("first_day", "last_day"))
+        assert (first, last) == ("2025-10-05", "2025-10-06")
         statement = sqlglot.parse_one(config["query"], read="bigquery")
         tables = [t for t in statement.find_all(exp.Table) if t.db == PUBLIC]
         assert {t.name for t in tables} >= {"transactions"}
@@ -387,7 +596,8 @@ def test_the_sql_sent_reads_only_the_day_and_the_needed_columns(
             alias = table.alias
             column = f"{alias}.block_timestamp" if alias else "block_timestamp"
             conditions = {node.sql("bigquery") for node in select.args["where"].find_all(exp.GTE, exp.LT)}
-            assert {f"{column} >= @day_start", f"{column} < @day_end"} <= conditions, (table.name, conditions)
+            expected = {f"{column} >= @window_start", f"{column} < @window_end"}
+            assert expected <= conditions, (table.name, conditions)
             if isinstance(statement, exp.Merge) and alias:
                 read[table.name] = {
                     c.parts[1].name
@@ -504,39 +714,53 @@ def test_a_day_without_receipts_fails_and_a_day_without_rows_is_reported_keeping
     public: str,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """Boundary: the emulator. Day 1 is loaded from the public copy (6 rows). Then from a dataset whose receipts
-    table has no rows (its transactions are the fixture's): an IngestError naming the receipts table, recorded as a
-    failed attempt, and the 6 rows stay. Then from a dataset whose tables have no rows at all: the day is reported
-    missing (no tables read, a warning, a failed attempt) and the 6 rows still stay."""
-    ingest(raw, public, DAY1)
+    """Boundary: the emulator. Days 1 and 2, one month batch each time. First from the public copy (6 + 5 rows). Then
+    from a dataset whose receipts table has day 1's rows only (its transactions are the fixture's): day 1 is
+    replaced (an ok attempt), day 2 is an IngestError naming the receipts table and its 7 transactions, recorded
+    as a failed attempt, and its 5 rows stay, as loading day by day would leave them. Then from a dataset whose
+    tables have no rows at all: both days are reported missing (no tables read, a warning, a failed attempt each)
+    and all 11 rows still stay."""
+    ingest(raw, public, DAY1, DAY2, deployers=DEPLOYERS)
     schemas = {table: public_schema(table) for table in TABLES}
-    without_receipts = create_public(
-        bq_client,
-        f"{bq_project}.without_receipts",
-        schemas,
-        {table: fixture_rows(table) for table in ("transactions", "blocks")},
-    )
-    with pytest.raises(IngestError, match=r"receipts has no rows for this day while \S+transactions has 9"):
-        ingest(raw, without_receipts, DAY1)
-    assert bq_rows(raw) == KEPT_DAY1
+    rows = {table: fixture_rows(table) for table in ("transactions", "blocks")}
+    rows["receipts"] = [
+        row for row in fixture_rows("receipts") if row["block_timestamp"].startswith("2025-10-05")
+    ]
+    without_receipts = create_public(bq_client, f"{bq_project}.without_receipts", schemas, rows)
+    with pytest.raises(
+        IngestError, match=r"2025-10-06: \S+receipts has no rows for this day while \S+transactions has 7"
+    ):
+        ingest(raw, without_receipts, DAY1, DAY2, deployers=DEPLOYERS)
+    assert bq_rows(raw) == KEPT_DAY1 + KEPT_DAY2
 
     empty = create_public(bq_client, f"{bq_project}.empty", schemas, {})
-    [result] = ingest(raw, empty, DAY1)
+    results = ingest(raw, empty, DAY1, DAY2, deployers=DEPLOYERS)
 
-    assert (result.files_read, result.rows_read, result.missing_files) == (
-        0,
-        0,
-        (f"{empty}.transactions 2025-10-05",),
-    )
-    assert "has no rows for this day" in capsys.readouterr().err
-    assert bq_rows(raw) == KEPT_DAY1
-    assert [row[:2] for row in loads(raw)] == [(DAY1, "ok"), (DAY1, "failed"), (DAY1, "failed")]
+    assert [(r.day, r.files_read, r.rows_read, r.missing_files) for r in results] == [
+        (DAY1, 0, 0, (f"{empty}.transactions 2025-10-05",)),
+        (DAY2, 0, 0, (f"{empty}.transactions 2025-10-06",)),
+    ]
+    assert capsys.readouterr().err.count("has no rows for this day (Blockchain Analytics") == 2
+    assert bq_rows(raw) == KEPT_DAY1 + KEPT_DAY2
+    assert [row[:2] for row in loads(raw)] == [
+        (DAY1, "ok"),
+        (DAY2, "ok"),
+        (DAY1, "ok"),
+        (DAY2, "failed"),
+        (DAY1, "failed"),
+        (DAY2, "failed"),
+    ]
 
 
-def test_an_empty_day_range_is_an_error(bq_client: bigquery.Client, bq_project: str) -> None:
-    """Boundary: the client is made but never used: the range is checked before anything is read or planned."""
+def test_an_empty_day_range_or_an_unknown_batch_size_is_an_error(
+    bq_client: bigquery.Client, bq_project: str
+) -> None:
+    """Boundary: the client is made but never used: the range and the batch size are checked before anything is
+    read or planned."""
     raw = make_raw(bq_client, bq_project, create=False)
     with pytest.raises(IngestError, match="swap --start and --end"):
         ingest(raw, "any-project.any_dataset", DAY2, DAY1)
     with pytest.raises(IngestError, match="swap --start and --end"):
         plan_optimism(raw, "any-project.any_dataset", TRACKED, DAY2, DAY1)
+    with pytest.raises(IngestError, match="unknown batch size 'week': use 'month' .* or 'day'"):
+        ingest(raw, "any-project.any_dataset", DAY1, batch="week")
