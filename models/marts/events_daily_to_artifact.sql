@@ -1,3 +1,10 @@
+{{
+    config(
+        partition_by=day_partition('bucket_day'),
+        cluster_by=cluster_columns(['event_source', 'event_type', 'artifact_id'])
+    )
+}}
+
 with
 
 events as (

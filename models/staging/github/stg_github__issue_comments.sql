@@ -1,3 +1,10 @@
+{{
+    config(
+        partition_by=day_partition('event_day'),
+        cluster_by=cluster_columns(['repo_id'])
+    )
+}}
+
 with
 
 comment_events as (
