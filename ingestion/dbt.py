@@ -75,12 +75,12 @@ def run_dbt(
 
     explicit = target is not None or settings.target != "local"
     target = target or settings.target
-    os.environ[ENV_DUCKDB_PATH] = str(settings.duckdb_path)
+    profile_env = {ENV_DUCKDB_PATH: str(settings.duckdb_path)}
     if target == "bigquery":
-        os.environ.update(bigquery_profile_env(settings))
+        profile_env |= bigquery_profile_env(settings)
     started_at = utcnow()
     started = time.perf_counter()
-    with profiles_dir(settings) as pdir:
+    with profiles_dir(settings) as pdir, _environment(profile_env):
         cli_args = [
             *args,
             "--project-dir",
@@ -117,6 +117,21 @@ def run_dbt(
             f"dbt {' '.join(args)} failed:\n  {detail}\nFix the model or test named above, then re-run."
         )
     return outcome
+
+
+@contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    """The profile's variables for the invocation only; the process environment is as it was afterwards."""
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 def bigquery_profile_env(settings: Settings) -> dict[str, str]:

@@ -207,7 +207,14 @@ def _reader(settings: Settings, manifest: Path) -> DuckDBReader | BigQueryReader
     from ingestion.export.readers import BigQueryReader, bigquery_read_client
 
     bq = settings.bigquery.validated()
-    return BigQueryReader(make_client(bq), bigquery_read_client(bq.storage_endpoint, load_credentials(bq)))
+    from ingestion.bigquery.jobs import QueryRunner
+
+    client = make_client(bq)
+    return BigQueryReader(
+        client,
+        bigquery_read_client(bq.storage_endpoint, load_credentials(bq)),
+        runner=QueryRunner(client, bq.max_bytes, bq),
+    )
 
 
 def run(

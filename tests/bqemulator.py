@@ -591,7 +591,7 @@ class JobProxy:
     Responses go back with a Content-Length (never chunked) and without compression (it asks the emulator for
     `identity`). A resumable upload's `Location` is rewritten to point back at the proxy."""
 
-    def __init__(self, upstream: str) -> None:
+    def __init__(self, upstream: str, port: int = 0) -> None:
         match = re.fullmatch(r"http://([^:/]+):(\d+)/?", upstream)
         if not match:
             raise ValueError(f"upstream must look like http://HOST:PORT, not {upstream!r}")
@@ -604,7 +604,7 @@ class JobProxy:
         class Handler(_ProxyHandler):
             owner = proxy
 
-        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self._server.daemon_threads = True
         self.endpoint = f"http://127.0.0.1:{self._server.server_address[1]}"
         self._thread = threading.Thread(
@@ -828,6 +828,99 @@ def _is_dry_run(job: dict[str, Any]) -> bool:
 
 
 # --------------------------------------------------------------------------------------------------------------
+# A development project on the emulator
+
+
+def seed_dev_project(endpoint: str, project: str, gharchive_dir: Path) -> dict[str, int]:
+    """GH Archive hour files as `<project>.gharchive_day.YYYYMMDD` tables (one per day, every event, in the day
+    tables' columns) and empty tables shaped like Google's Optimism dataset in `<project>.optimism`, so that
+    `impact run --target bigquery` can run against the emulator with IMPACT_BQ_GITHUB_TABLES=<project>.gharchive_day.
+    and IMPACT_BQ_OPTIMISM_DATASET=<project>.optimism. Returns the rows loaded per table."""
+    from google.api_core.client_options import ClientOptions
+    from google.auth.credentials import AnonymousCredentials
+    from google.cloud import bigquery
+
+    client = bigquery.Client(
+        project=project,
+        credentials=AnonymousCredentials(),
+        client_options=ClientOptions(api_endpoint=endpoint),
+    )
+    user = [bigquery.SchemaField(name, "INT64" if name == "id" else "STRING") for name in _USER_FIELDS]
+    schema = [
+        bigquery.SchemaField("id", "STRING"),
+        bigquery.SchemaField("type", "STRING"),
+        bigquery.SchemaField("public", "BOOL"),
+        bigquery.SchemaField("created_at", "TIMESTAMP"),
+        bigquery.SchemaField(
+            "repo",
+            "RECORD",
+            fields=[
+                bigquery.SchemaField("id", "INT64"),
+                bigquery.SchemaField("name", "STRING"),
+                bigquery.SchemaField("url", "STRING"),
+            ],
+        ),
+        bigquery.SchemaField("actor", "RECORD", fields=user),
+        bigquery.SchemaField("org", "RECORD", fields=user),
+        bigquery.SchemaField("payload", "STRING"),
+        bigquery.SchemaField("other", "STRING"),
+    ]
+    loaded: dict[str, int] = {}
+    client.create_dataset(f"{project}.gharchive_day", exists_ok=True)
+    days: dict[str, list[Path]] = {}
+    for path in sorted(gharchive_dir.glob("*.json.gz")):
+        match = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})-(\d{1,2})\.json\.gz", path.name)
+        if match:
+            days.setdefault(match[1] + match[2] + match[3], []).append(path)
+    for day, paths in sorted(days.items()):
+        rows = []
+        for path in paths:
+            with gzip.open(path, "rt", encoding="utf-8") as handle:
+                for line in handle:
+                    if line.strip():
+                        rows.append(_day_table_row(json.loads(line)))
+        config = bigquery.LoadJobConfig(
+            schema=schema, source_format="NEWLINE_DELIMITED_JSON", write_disposition="WRITE_TRUNCATE"
+        )
+        table = f"{project}.gharchive_day.{day}"
+        client.load_table_from_json(rows, table, job_config=config).result()
+        loaded[table] = len(rows)
+    client.create_dataset(f"{project}.optimism", exists_ok=True)
+    schemas = REPO_ROOT / "tests" / "fixtures" / "optimism_bigquery" / "schema"
+    for name in ("transactions", "receipts", "blocks"):
+        fields = [
+            bigquery.SchemaField.from_api_repr(f) for f in json.loads((schemas / f"{name}.json").read_text())
+        ]
+        table_spec = bigquery.Table(f"{project}.optimism.{name}", schema=fields)
+        table_spec.time_partitioning = bigquery.TimePartitioning(type_="MONTH", field="block_timestamp")
+        client.create_table(table_spec, exists_ok=True)
+        loaded[f"{project}.optimism.{name}"] = 0
+    client.close()
+    return loaded
+
+
+_USER_FIELDS = ("id", "login", "gravatar_id", "avatar_url", "url")
+_CONTRACT_KEYS = frozenset({"id", "type", "public", "created_at", "repo", "actor", "org", "payload"})
+
+
+def _day_table_row(event: dict[str, Any]) -> dict[str, Any]:
+    """A GH Archive line as a row of its day table: payload and the other top-level keys as JSON text."""
+    extra = {k: v for k, v in event.items() if k not in _CONTRACT_KEYS}
+    org = event.get("org")
+    return {
+        "id": event.get("id"),
+        "type": event.get("type"),
+        "public": event.get("public"),
+        "created_at": event.get("created_at"),
+        "repo": {k: (event.get("repo") or {}).get(k) for k in ("id", "name", "url")},
+        "actor": {k: (event.get("actor") or {}).get(k) for k in _USER_FIELDS},
+        "org": None if org is None else {k: org.get(k) for k in _USER_FIELDS},
+        "payload": json.dumps(event.get("payload"), ensure_ascii=False),
+        "other": json.dumps(extra, ensure_ascii=False) if extra else None,
+    }
+
+
+# --------------------------------------------------------------------------------------------------------------
 # Command line
 
 
@@ -841,11 +934,30 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--grpc-port", type=int, default=None, help="default: --port + 10")
     serve.add_argument("--project", default=DEFAULT_PROJECT)
     serve.add_argument("--data-dir", type=Path, default=None, help="default: a new temporary folder")
+    serve.add_argument(
+        "--proxy-port",
+        type=int,
+        default=None,
+        help="the endpoint to give impact and dbt: the emulator behind the CTAS fix (default: --port + 1)",
+    )
+    seed = commands.add_parser(
+        "seed",
+        help="load GH Archive hour files into <project>.gharchive_day.YYYYMMDD tables and create empty Optimism "
+        "tables in <project>.optimism (run it with the project's .venv python)",
+    )
+    seed.add_argument("gharchive_dir", type=Path, help="a folder of YYYY-MM-DD-H.json.gz hour files")
+    seed.add_argument("--endpoint", default="http://127.0.0.1:9050")
+    seed.add_argument("--project", default="dev")
     args = parser.parse_args(argv)
 
     def log(message: str) -> None:
         print(message, file=sys.stderr, flush=True)
 
+    if args.command == "seed":
+        seeded = seed_dev_project(args.endpoint, args.project, args.gharchive_dir)
+        for table, rows in seeded.items():
+            log(f"{table}: {rows} rows")
+        return 0
     try:
         started = time.monotonic()
         installation = install(log, force=args.command == "install" and args.force)
@@ -866,10 +978,18 @@ def main(argv: list[str] | None = None) -> int:
             )
             emulator = server.start()
             stack.callback(server.stop)
+            proxy = stack.enter_context(
+                CtasFixProxy(emulator.endpoint, port=args.proxy_port or args.port + 1)
+            )
             log(
                 f"BigQuery emulator on {emulator.endpoint} (gRPC {emulator.grpc_endpoint}), project {args.project}"
             )
             log(f"data in {data_dir}, log in {server.log_path}. Ctrl-C stops it.")
+            log(
+                f"for impact and dbt: IMPACT_BQ_ENDPOINT={proxy.endpoint} "
+                f"IMPACT_BQ_STORAGE_ENDPOINT={emulator.grpc_endpoint.removeprefix('http://')} "
+                "(the proxy passes everything through and makes CTAS jobs name their table, as dbt-bigquery expects)"
+            )
             log(
                 "client: bigquery.Client(project=..., credentials=AnonymousCredentials(), "
                 f'client_options={{"api_endpoint": "{emulator.endpoint}"}})'

@@ -9,12 +9,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import duckdb
 import pyarrow as pa
 
-from ingestion.errors import ExportError
+from ingestion.errors import ExportError, ImpactError
 from ingestion.export.manifest import WarehouseRelation
 from ingestion.settings import ENV_BQ_KEYFILE
 
@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from google.auth.credentials import Credentials
     from google.cloud import bigquery
     from google.cloud.bigquery_storage_v1 import BigQueryReadClient
+
+    from ingestion.bigquery.jobs import QueryRunner
 
 DEFAULT_BATCH_ROWS = 32_768
 DEFAULT_MEMORY_LIMIT = "128MB"
@@ -166,6 +168,9 @@ _ARROW_TYPES: dict[str, pa.DataType] = {
 brought to these types (exact casts only), so the encoders see the same types from BigQuery and from a local
 stand-in that stores BIGNUMERIC narrower (as decimal128(38,18))."""
 
+_QUERYABLE = frozenset({"VIEW", "MATERIALIZED_VIEW"})
+"""Relations read by a query instead of the Storage Read API directly (when the reader has a runner)."""
+_COLUMN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _NAME_PART = re.compile(r"^[^./$@`\x00-\x1f]+$")
 """A project, dataset or table name: none of `.`, `/`, `$` (partition decorator), `@` (snapshot), backtick."""
 
@@ -213,6 +218,10 @@ class BigQueryReader:
 
     The account needs BigQuery Data Viewer on the marts dataset (table metadata and data) and BigQuery Read
     Session User on the client's project (read sessions are created, and billed, there).
+
+    A mart that is a view (the timeseries marts union the metric tables) cannot be read by the Storage Read API
+    directly: with a `runner` (`ingestion.bigquery.jobs.QueryRunner`), the view is read by a query, dry-run and
+    capped like every other, whose result the Storage Read API then streams; without one, it is an error.
     """
 
     dialect = "bigquery"
@@ -223,10 +232,12 @@ class BigQueryReader:
         read_client: BigQueryReadClient | None = None,
         *,
         max_streams: int = DEFAULT_READ_STREAMS,
+        runner: QueryRunner | None = None,
     ):
         if max_streams < 1:
             raise ExportError(f"max_streams must be at least 1, not {max_streams}")
         self.client = client
+        self.runner = runner
         self.max_streams = max_streams
         self._read_client = read_client
         self._owns_read_client = read_client is None
@@ -284,6 +295,9 @@ class BigQueryReader:
         estimate is added (it only sizes the progress bar: the export checks what Postgres received).
         """
         table = self._table(relation)
+        if table.table_type != "TABLE":
+            outcome = self._query_view(table, relation, "count(*)", "counting")
+            return int(next(iter(outcome.job.result()))[0])
         rows = int(table.num_rows or 0)
         if table.streaming_buffer is not None:
             rows += int(table.streaming_buffer.estimated_rows or 0)
@@ -297,7 +311,13 @@ class BigQueryReader:
         strings). Rows come in no particular order (streams are read in parallel)."""
         table = self._table(relation)
         fields = _selected_fields(table, relation, columns)
-        rows = self.client.list_rows(table, selected_fields=fields)
+        if table.table_type == "TABLE":
+            rows = self.client.list_rows(table, selected_fields=fields)
+        else:
+            if any(not _COLUMN.match(field.name) for field in fields):
+                raise ExportError(f"the mart {relation} has a column name BigQuery cannot quote")
+            select = ", ".join(f"`{field.name}`" for field in fields)
+            rows = self._query_view(table, relation, select, "reading").job.result(page_size=batch_rows)
         pages = rows.to_arrow_iterable(bqstorage_client=self.read_client, max_stream_count=self.max_streams)
         try:
             batches = (_conformed(page, fields, columns, relation) for page in pages)
@@ -317,12 +337,29 @@ class BigQueryReader:
             table = self.client.get_table(reference)
         except Exception as exc:
             raise _explain(exc, relation, self.client.project, reading=False) from None
-        if table.table_type != "TABLE":
+        if table.table_type != "TABLE" and (self.runner is None or table.table_type not in _QUERYABLE):
             raise ExportError(
                 f"the mart {relation} is a {table.table_type} in BigQuery; the Storage Read API reads tables: "
                 "materialize the model as a table (`materialized: table`) and run `impact build --target bigquery`"
             )
         return table
+
+    def _query_view(self, table: bigquery.Table, relation: WarehouseRelation, select: str, what: str) -> Any:
+        """`select <select> from <view>`, priced and capped by the runner (names come from the view's schema and a
+        checked table reference, in backticks)."""
+        assert self.runner is not None
+        path = f"{table.project}.{table.dataset_id}.{table.table_id}"
+        if "`" in path or "\\" in path:
+            raise ExportError(f"the mart {relation} has a name BigQuery cannot quote")
+        sql = f"select {select} from `{path}`"  # noqa: S608 (checked names in backticks; no values)
+        try:
+            return self.runner.run(sql, [], f"export: {what} {relation}", quiet=True)
+        except ExportError:
+            raise
+        except Exception as exc:
+            if isinstance(exc, ImpactError):
+                raise ExportError(str(exc)) from None
+            raise _explain(exc, relation, self.client.project, reading=False) from None
 
 
 def _selected_fields(
