@@ -387,8 +387,34 @@ def test_a_dry_run_counts_from_bigquery_and_writes_nothing(
     assert pg.query("select 1 from pg_namespace where nspname = %s", [pg.schema]) == []
 
 
-def test_a_view_is_refused_with_what_to_do(bq: Any) -> None:
-    """The Storage Read API reads tables, and a view has no row count in its metadata."""
+def test_a_view_is_exported_through_a_priced_query(
+    bq: Any, bq_emulator: Any, pg: Any, marts: Any, tmp_path: Path
+) -> None:
+    """A mart that is a view (the timeseries marts are) is read by `select <columns> from <view>`, dry-run and
+    capped by the reader's QueryRunner, then streamed: the view over the 4 hand-written rows arrives as they are,
+    and its row count (4) comes from a `count(*)` query, the metadata of a view having none."""
+    from ingestion.bigquery.jobs import QueryRunner
+
+    client, _ = bq
+    _load(client, TABLE, ROWS)
+    view = bigquery.Table(f"{client.project}.{DATASET}.projects_view_v1")
+    view.view_query = f"select * from `{client.project}.{DATASET}.{TABLE}`"  # noqa: S608 (test's names)
+    client.create_table(view)
+    read_client = bigquery_read_client(bq_emulator.grpc_endpoint)
+    with BigQueryReader(client, read_client, runner=QueryRunner(client, 10**9)) as reader:
+        relation = WarehouseRelation(client.project, DATASET, "projects_view_v1")
+        assert reader.count_rows(relation) == 4
+        summary = _export(
+            reader, pg, _manifest(marts, tmp_path / "manifest.json", client.project, "projects_view_v1")
+        )
+    read_client.transport.close()
+    assert summary.ok, summary.failures
+    assert pg.rows("projects_view_v1") == EXPECTED
+
+
+def test_a_view_without_a_runner_is_refused_with_what_to_do(bq: Any) -> None:
+    """The Storage Read API reads tables, and a view has no row count in its metadata: without a QueryRunner to
+    read it by a query, the reader says what to do."""
     client, reader = bq
     _load(client, TABLE, ROWS)
     view = bigquery.Table(f"{client.project}.{DATASET}.a_view")
