@@ -14,9 +14,10 @@
     Incremental runs recompute every sample day from the first of the month holding the day `metric_lookback_days`
     (var, default 3) before the next one to build: sums from the whole history (deltas before the first
     recomputed day add up onto it), people and medians from the days the windows of those sample days reach. So
-    they equal a full refresh as long as no event arrives more than the lookback late. After a backfill of older
-    days, a registry change (an artifact moving between projects, a project joining a collection) or a change of a
-    metric's definition, run `dbt build --full-refresh --select marts.metrics`.
+    they equal a full refresh as long as no event arrives more than the lookback late. After a registry change (an
+    artifact moving between projects, a project joining a collection) or a change of a metric's definition, run
+    `dbt build --full-refresh --select marts.metrics`; after a backfill of older days, `dbt build --full-refresh`
+    (the staging models over the raw layer are incremental too: see staging_start_day).
 -#}
 {% macro metric_timeseries(name) %}
 {%- set metric = metric_definition(name) -%}

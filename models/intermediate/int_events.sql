@@ -4,8 +4,8 @@
 
 {{
     config(
-        partition_by=day_partition('time', 'timestamp'),
-        cluster_by=cluster_columns(['event_source', 'event_type', 'to_artifact_id'])
+        partition_by=month_partition('time', 'timestamp'),
+        cluster_by=cluster_columns(['time', 'event_source', 'event_type', 'to_artifact_id'])
     )
 }}
 

@@ -1,7 +1,7 @@
 {{
     config(
-        partition_by=day_partition('time', 'timestamp'),
-        cluster_by=cluster_columns(['event_type', 'to_artifact_id'])
+        partition_by=month_partition('time', 'timestamp'),
+        cluster_by=cluster_columns(['time', 'event_type', 'to_artifact_id'])
     )
 }}
 

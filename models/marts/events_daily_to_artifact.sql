@@ -1,7 +1,7 @@
 {{
     config(
-        partition_by=day_partition('bucket_day'),
-        cluster_by=cluster_columns(['event_source', 'event_type', 'artifact_id'])
+        partition_by=month_partition('bucket_day'),
+        cluster_by=cluster_columns(['bucket_day', 'event_source', 'event_type', 'artifact_id'])
     )
 }}
 

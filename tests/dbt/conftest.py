@@ -488,9 +488,9 @@ OFFLINE_PROJECT = "impact-offline-check"
 # Runs in a child process (the adapter is patched there only). The boundary: dbt-bigquery's API calls are answered
 # here instead of by BigQuery. `get_relation` says whether a model's table exists (the shape being compiled);
 # `execute` records each statement with the node it belongs to and answers OK with no rows; on the incremental run
-# the existing table's columns are the metric models' (the only incremental models); persisting docs and dropping
-# the temporary table do nothing. Anything else the adapter would ask goes to IMPACT_BQ_ENDPOINT, a closed local
-# port, and fails: nothing reaches Google.
+# the existing table's columns are the model's documented ones (the staging models') or the metric models'
+# (which document none); persisting docs and dropping the temporary table do nothing. Anything else the adapter
+# would ask goes to IMPACT_BQ_ENDPOINT, a closed local port, and fails: nothing reaches Google.
 _OFFLINE_BIGQUERY = """
 import json, shutil, sys
 from pathlib import Path
@@ -517,8 +517,21 @@ def execute(self, sql, auto_begin=False, fetch=None, limit=None):
     sent.append({"node": self.get_thread_connection().name, "sql": sql})
     return BigQueryAdapterResponse(_message="OK"), agate_helper.empty_table()
 
+def get_columns_in_relation(self, relation):
+    # The model's documented columns (names are what the MERGE needs; the type is a placeholder), else the metric
+    # models' columns.
+    name = relation.identifier.split("__dbt_tmp")[0]
+    manifest = json.loads((out / "target" / "manifest.json").read_text())
+    documented = [
+        (column, "STRING")
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model" and node["name"] == name
+        for column in node["columns"]
+    ]
+    return [BigQueryColumn(n, t) for n, t in documented or METRIC_COLUMNS]
+
 BigQueryAdapter.get_relation = get_relation
-BigQueryAdapter.get_columns_in_relation = lambda self, relation: [BigQueryColumn(n, t) for n, t in METRIC_COLUMNS]
+BigQueryAdapter.get_columns_in_relation = get_columns_in_relation
 BigQueryAdapter.list_schemas = lambda self, database: ["staging", "intermediate", "marts", "seeds"]
 BigQueryAdapter.drop_relation = lambda self, relation: None
 BigQueryAdapter.update_columns = lambda self, relation, columns: None

@@ -1,7 +1,7 @@
 {{
     config(
-        partition_by=day_partition('event_day'),
-        cluster_by=cluster_columns(['repo_id'])
+        partition_by=month_partition('event_day'),
+        cluster_by=cluster_columns(['event_day', 'repo_id'])
     )
 }}
 
