@@ -18,8 +18,10 @@ $(VENV)/.installed: pyproject.toml
 demo: setup
 	$(BIN)/impact demo
 
+# Two workers, one test file each at a time (session fixtures are built per worker); TEST_WORKERS=0 runs serially.
+TEST_WORKERS ?= 2
 test: setup
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
 
 lint: setup
 	$(BIN)/ruff check .

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -170,7 +170,7 @@ def export_step(
             "IMPACT_POSTGRES_URL is not set: export it, e.g. "
             "IMPACT_POSTGRES_URL=postgresql://user@127.0.0.1:5432/dbname (the password stays out of logs)"
         )
-    manifest = settings.project_dir / "target" / "manifest.json"
+    manifest = dbt_target_path(settings) / "manifest.json"
     if not manifest.is_file():
         raise ConfigError(f"{manifest} is missing: run `impact build` (or `impact run`) before exporting")
     tables = tables_from_manifest(manifest, only=only or None)
@@ -186,6 +186,14 @@ def export_step(
             fmt=fmt,
         )
     return summary.failed
+
+
+def dbt_target_path(settings: Settings) -> Path:
+    """Where dbt writes its artifacts: DBT_TARGET_PATH when set (as dbt itself reads it), else <project>/target."""
+    import os
+
+    given = os.environ.get("DBT_TARGET_PATH")
+    return Path(given) if given else settings.project_dir / "target"
 
 
 def _reader(settings: Settings, manifest: Path) -> DuckDBReader | BigQueryReader:
@@ -217,6 +225,22 @@ def _reader(settings: Settings, manifest: Path) -> DuckDBReader | BigQueryReader
     )
 
 
+def rebuild_from(last_loaded: date | None, lookback_days: int) -> date | None:
+    """The first day an incremental build rewrites, given the last day loaded before this run: the first of the
+    month holding (last - lookback), as the incremental models compute it from what they hold. None: no data yet."""
+    if last_loaded is None:
+        return None
+    return (last_loaded - timedelta(days=lookback_days)).replace(day=1)
+
+
+def staging_lookback_days(settings: Settings) -> int:
+    """dbt's var `staging_lookback_days` (dbt_project.yml), which the incremental models use."""
+    import yaml
+
+    project = yaml.safe_load((settings.project_dir / "dbt_project.yml").read_text())
+    return int((project.get("vars") or {}).get("staging_lookback_days", 3))
+
+
 def run(
     settings: Settings, start: date, end: date, progress: bool = True, export: bool | None = None
 ) -> RunResult:
@@ -224,6 +248,7 @@ def run(
 
     layer = open_raw_layer(settings)
     try:
+        rewritten_from = rebuild_from(layer.last_loaded_day(), staging_lookback_days(settings))
         registry = load_registry_step(settings, layer)
         results = ingest_github_step(settings, registry, start, end, progress, layer)
         if ingests_optimism(settings):
@@ -235,7 +260,15 @@ def run(
             )
     finally:
         layer.close()
-    run_dbt(settings, ["build"], target=settings.target)
+    build = ["build"]
+    if rewritten_from is not None and start < rewritten_from:
+        # An incremental build rewrites only the months from `rewritten_from` on: older days would miss the marts.
+        warn(
+            f"the run loads {start}, before {rewritten_from}, the first day an incremental build rewrites: "
+            "building with --full-refresh so those days reach the marts (on BigQuery this reads all of raw)"
+        )
+        build.append("--full-refresh")
+    run_dbt(settings, build, target=settings.target)
     export_failed = False
     if export is None:
         export = settings.postgres_url is not None

@@ -61,7 +61,14 @@ class RawLayer(Protocol):
         sources: Sequence[str],
     ) -> list[PlanItem]: ...
 
+    def last_loaded_day(self) -> date | None:
+        """The latest day of an ok GitHub or Optimism load (None when nothing was loaded yet)."""
+        ...
+
     def close(self) -> None: ...
+
+
+_LAST_LOADED_SQL = "select max(day) from raw._loads where status = 'ok' and source in ('github', 'optimism')"
 
 
 class DuckDBRawLayer:
@@ -174,6 +181,18 @@ class DuckDBRawLayer:
                 )
         return items
 
+    def last_loaded_day(self) -> date | None:
+        from ingestion.warehouse import connect
+
+        if not self.settings.duckdb_path.exists():
+            return None
+        con = connect(self.settings.duckdb_path)
+        try:
+            row = con.execute(_LAST_LOADED_SQL).fetchone()
+        finally:
+            con.close()
+        return row[0] if row else None
+
     def close(self) -> None:
         return None
 
@@ -251,6 +270,13 @@ class BigQueryRawLayer:
                 self.raw, self.bq.optimism_dataset, addresses, start, end, deployers=deployers
             )
         return [PlanItem(p.what, p.tables, p.bytes_estimated, p.note) for p in planned]
+
+    def last_loaded_day(self) -> date | None:
+        if not self.raw.exists():
+            return None
+        sql = _LAST_LOADED_SQL.replace("raw._loads", self.raw.table_sql("_loads"))
+        rows = list(self.raw.runner.run(sql, [], "last loaded day", quiet=True).job.result())
+        return rows[0][0] if rows else None
 
     def close(self) -> None:
         self.raw.client.close()
