@@ -464,6 +464,40 @@ def status(settings: Settings) -> None:
         stdout.print(table)
 
 
+@cli.command(context_settings=CONTEXT)
+@settings_options("target")
+@click.option(
+    "--dataset", default="marts", show_default=True, help="The dataset of IMPACT_BQ_PROJECT to share."
+)
+@click.option(
+    "--to",
+    "grantee",
+    default="allAuthenticatedUsers",
+    show_default=True,
+    help="Who may read: allAuthenticatedUsers, group:EMAIL, domain:DOMAIN or user:EMAIL.",
+)
+@click.option("--dry-run", is_flag=True, help="Print the access entries and the change; send no update.")
+@click.option("--revoke", is_flag=True, help="Remove the grant instead of adding it.")
+def share(settings: Settings, dataset: str, grantee: str, dry_run: bool, revoke: bool) -> None:
+    """Grant read access (READER) on the marts dataset on BigQuery, through the dataset's access entries.
+
+    Idempotent: a grant already there is not added again. Refuses raw, staging, intermediate and seeds, and any
+    dataset holding a raw table or a staging/intermediate model. Needs BigQuery Data Owner on the dataset.
+
+    \b
+    Example:
+      impact share --target bigquery --dry-run
+      impact share --target bigquery                              # anyone signed in to Google can query the marts
+      impact share --target bigquery --to group:analysts@example.org
+      impact share --target bigquery --to domain:example.org --revoke
+    """
+    from ingestion.bigquery.share import share as share_dataset
+
+    result = share_dataset(settings, dataset, grantee, revoke=revoke, dry_run=dry_run)
+    for line in result.lines():
+        stdout.print(line, markup=False, soft_wrap=True)
+
+
 def main() -> None:
     try:
         cli.main(standalone_mode=False)
