@@ -197,6 +197,20 @@ def registry_load(settings: Settings) -> None:
 
 # --- ingest -----------------------------------------------------------------------------------------------
 
+force_option = click.option(
+    "--force",
+    is_flag=True,
+    help="Load every day again, even a day whose latest load is ok with the same registry (skipped otherwise).",
+)
+wait_option = click.option(
+    "--wait",
+    type=click.FloatRange(min=0),
+    default=0,
+    metavar="SECONDS",
+    help="When another process holds the DuckDB warehouse, wait up to SECONDS for it (default: fail at once, "
+    "exit code 75, naming the process and since when).",
+)
+
 
 @cli.group(context_settings=CONTEXT)
 def ingest() -> None:
@@ -213,25 +227,32 @@ def ingest() -> None:
 @settings_options("registry", "gharchive", "duckdb", "target")
 @progress_option
 @plan_option
-def ingest_github_cmd(settings: Settings, start: date, end: date, no_progress: bool, dry_run: bool) -> None:
+@force_option
+@wait_option
+def ingest_github_cmd(
+    settings: Settings, start: date, end: date, no_progress: bool, dry_run: bool, force: bool, wait: float
+) -> None:
     """Keep the GH Archive events of tracked repos and orgs; each day is replaced atomically.
 
     Locally, reads the hour files YYYY-MM-DD-H.json.gz of each day; a missing hour is reported, a malformed line
     is quarantined in raw._rejects with its file and line, a truncated file fails its day and writes nothing.
     On BigQuery (--target bigquery), one priced query per day over githubarchive.day.YYYYMMDD.
 
+    Resumable: a day whose latest load is ok, with no missing hour, and with the same registry (the fingerprint
+    of the tracked repos and orgs, in raw._loads) is skipped, and the command says so; --force loads it again.
+
     \b
     Example:
       impact ingest github --start 2025-10-05 --end 2025-10-08 --gharchive-dir ~/gharchive
       impact ingest github --target bigquery --start 2024-05-01 --end 2024-05-31 --dry-run
+      impact ingest github --start 2024-01-01 --end 2024-12-31 --wait 600   # a backfill, resumable
     """
-    from ingestion.pipeline import ingest_github_step, load_registry_step, plan
+    from ingestion.pipeline import ingest, plan
 
     if dry_run:
-        print_plan(settings, plan(settings, start, end, ["github"]))
+        print_plan(settings, plan(settings, start, end, ["github"], force=force))
         return
-    reg = load_registry_step(settings)
-    ingest_github_step(settings, reg, start, end, progress=not no_progress)
+    ingest(settings, "github", start, end, progress=not no_progress, force=force, wait=wait)
 
 
 @ingest.command("optimism", context_settings=CONTEXT)
@@ -239,7 +260,11 @@ def ingest_github_cmd(settings: Settings, start: date, end: date, no_progress: b
 @settings_options("registry", "optimism", "duckdb", "target")
 @progress_option
 @plan_option
-def ingest_optimism_cmd(settings: Settings, start: date, end: date, no_progress: bool, dry_run: bool) -> None:
+@force_option
+@wait_option
+def ingest_optimism_cmd(
+    settings: Settings, start: date, end: date, no_progress: bool, dry_run: bool, force: bool, wait: float
+) -> None:
     """Keep the Optimism transactions from or to tracked addresses, joined to their receipts, day by day.
 
     Locally, reads transactions/YYYY-MM-DD.{parquet,csv,json,json.gz} and receipts/ likewise (the columns of the
@@ -247,18 +272,20 @@ def ingest_optimism_cmd(settings: Settings, start: date, end: date, no_progress:
     On BigQuery (--target bigquery), one priced query per calendar month of days over
     goog_blockchain_optimism_mainnet_us (its tables are partitioned by month).
 
+    Resumable: a day whose latest load is ok with the same registry (the fingerprint of the tracked addresses and
+    deployers, in raw._loads) is skipped, and the command says so; --force loads it again.
+
     \b
     Example:
       impact ingest optimism --start 2025-10-05 --end 2025-10-08 --optimism-dir ~/optimism
       impact ingest optimism --target bigquery --start 2025-10-05 --dry-run
     """
-    from ingestion.pipeline import ingest_optimism_step, load_registry_step, plan
+    from ingestion.pipeline import ingest, plan
 
     if dry_run:
-        print_plan(settings, plan(settings, start, end, ["optimism"]))
+        print_plan(settings, plan(settings, start, end, ["optimism"], force=force))
         return
-    reg = load_registry_step(settings)
-    ingest_optimism_step(settings, reg, start, end, progress=not no_progress)
+    ingest(settings, "optimism", start, end, progress=not no_progress, force=force, wait=wait)
 
 
 # --- build / run / demo -----------------------------------------------------------------------------------
@@ -267,41 +294,103 @@ def ingest_optimism_cmd(settings: Settings, start: date, end: date, no_progress:
 @cli.command(context_settings={**CONTEXT, "ignore_unknown_options": True})
 @click.argument("dbt_args", nargs=-1, type=click.UNPROCESSED)
 @settings_options("duckdb", "target")
-def build(settings: Settings, dbt_args: tuple[str, ...]) -> None:
+@wait_option
+def build(settings: Settings, dbt_args: tuple[str, ...], wait: float) -> None:
     """Run `dbt build` on the target's warehouse with the project's example profile (extra arguments go to dbt).
 
-    On BigQuery every query dbt sends is capped at IMPACT_BQ_MAX_BYTES (maximum_bytes_billed).
+    One model and what depends on it: --select MODEL+ (its tests run with it); what it depends on: +MODEL.
+    On BigQuery every query dbt sends is capped at IMPACT_BQ_MAX_BYTES (maximum_bytes_billed). The build, with
+    its failed, warned and skipped nodes by name, is recorded in raw._builds (`impact status` shows it).
 
     \b
     Example:
       impact build
+      impact build --select events_daily_to_project+     # one model, then everything built from it
       impact build --select +events_daily_to_project
       impact build --target bigquery --full-refresh --select marts.metrics
     """
-    from ingestion.dbt import run_dbt
+    from ingestion.pipeline import build as build_pipeline
 
-    run_dbt(settings, ["build", *dbt_args], quiet=False)
+    build_pipeline(settings, dbt_args, wait=wait)
 
 
 @cli.command(context_settings=CONTEXT)
-@day_range
+@settings_options("duckdb", "target")
+@wait_option
+def freshness(settings: Settings, wait: float) -> None:
+    """Run `dbt source freshness` and record each source's verdict in raw._builds for `impact status`.
+
+    Each source table's newest `loaded_at_field` value is compared with its `warn_after` and `error_after`
+    (models/staging/*/_*__sources.yml). Exits 0 when every source passes or only warns, 1 when one is past its
+    error_after or could not be checked.
+
+    \b
+    Example:
+      impact freshness
+      impact freshness --target bigquery
+    """
+    from ingestion.pipeline import freshness as check_freshness
+
+    if not check_freshness(settings, wait=wait):
+        raise ImpactError(
+            "a source is stale (past its error_after) or could not be checked (see above); "
+            "`impact status` names it"
+        )
+
+
+def resumable_day_range(func: Callable[..., Any]) -> Callable[..., Any]:
+    """--start and --end as `day_range`, but optional: `--resume` takes the days of the run it resumes."""
+
+    @click.option("--start", callback=_parse_day, help="First UTC day, YYYY-MM-DD (not with --resume).")
+    @click.option("--end", callback=_parse_day, help="Last UTC day, inclusive (default: --start).")
+    @wraps(func)
+    def wrapper(*args: Any, start: date | None, end: date | None, **kwargs: Any) -> Any:
+        end = end or start
+        if start is not None and end is not None and end < start:
+            raise click.BadParameter(f"--end {end} is before --start {start}", param_hint="--end")
+        return func(*args, start=start, end=end, **kwargs)
+
+    return wrapper
+
+
+@cli.command(context_settings=CONTEXT)
+@resumable_day_range
 @settings_options("registry", "gharchive", "optimism", "duckdb", "target")
 @progress_option
 @plan_option
 @click.option(
     "--export/--no-export", default=None, help="Export marts to Postgres (default: if IMPACT_POSTGRES_URL)."
 )
+@click.option(
+    "--resume",
+    is_flag=True,
+    help="Pick up the last run at the stage it failed in (or was killed in), with its days and options.",
+)
+@force_option
+@wait_option
 def run(
-    settings: Settings, start: date, end: date, no_progress: bool, dry_run: bool, export: bool | None
+    settings: Settings,
+    start: date | None,
+    end: date | None,
+    no_progress: bool,
+    dry_run: bool,
+    export: bool | None,
+    resume: bool,
+    force: bool,
+    wait: float,
 ) -> None:
     """The whole pipeline: registry -> GitHub (and Optimism) ingestion -> dbt build (-> Postgres export).
 
     Locally, Optimism is ingested when its folder exists (IMPACT_OPTIMISM_DIR); on BigQuery always.
     With --dry-run: validates the registry and the settings, prices every ingestion query, runs nothing.
+    Each stage (registry, ingest github, ingest optimism, dbt build, export) is recorded as it runs: `impact
+    status` shows it, and --resume starts again at the stage the last run did not end, without reloading the
+    days before it. A day already loaded ok with the same registry is skipped unless --force.
 
     \b
     Example:
       impact run --start 2025-10-05 --end 2025-10-08
+      impact run --resume                     # after a failure: picks up at the failed stage
       IMPACT_GHARCHIVE_DIR=~/gharchive impact run --start 2024-05-01 --end 2024-05-31
       impact run --target bigquery --dry-run --start 2024-05-01 --end 2024-05-01
     """
@@ -310,16 +399,28 @@ def run(
 
     if export and not settings.postgres_url:
         raise ConfigError("--export needs IMPACT_POSTGRES_URL, e.g. postgresql://user@127.0.0.1:5432/db")
+    if resume and (start is not None or dry_run or force or export is not None):
+        raise click.UsageError(
+            "--resume repeats the last run's days and options: give it without --start/--end, --force, "
+            "--export/--no-export or --dry-run"
+        )
+    if not resume and start is None:
+        raise click.UsageError(
+            "give the days to run (--start D [--end D]), or --resume to pick up the last run"
+        )
     if dry_run:
+        assert start is not None and end is not None
         sources = ["github", "optimism"] if ingests_optimism(settings) else ["github"]
         then = [f"then: registry load, dbt build --target {settings.target}"]
         if settings.on_bigquery:
             then[0] += " (every dbt query capped at IMPACT_BQ_MAX_BYTES by maximum_bytes_billed)"
         if export or (export is None and settings.postgres_url):
             then.append("then: export the marts to Postgres (IMPACT_POSTGRES_URL)")
-        print_plan(settings, plan(settings, start, end, sources), then)
+        print_plan(settings, plan(settings, start, end, sources, force=force), then)
         return
-    result = run_pipeline(settings, start, end, progress=not no_progress, export=export)
+    result = run_pipeline(
+        settings, start, end, progress=not no_progress, export=export, force=force, resume=resume, wait=wait
+    )
     if result.export_failed:
         raise ImpactError("the Postgres export failed for at least one table (see above)")
 
@@ -440,28 +541,43 @@ def metrics(settings: Settings, project: str) -> None:
 
 @cli.command(context_settings=CONTEXT)
 @settings_options("duckdb", "target")
-def status(settings: Settings) -> None:
-    """Show what has been loaded per source and day (with the bytes BigQuery billed), and the last dbt build.
+@click.option("--json", "as_json", is_flag=True, help="Print the status as JSON (for machines).")
+@click.option("--markdown", is_flag=True, help="Print a markdown summary (for $GITHUB_STEP_SUMMARY).")
+def status(settings: Settings, as_json: bool, markdown: bool) -> None:
+    """Whether the warehouse can be trusted: what runs or ran last (each stage, rows, bytes billed, duration),
+    the latest load per source and day (rows kept and rejected, missing hours, bytes billed), each source's
+    freshness, the last dbt build's failed, warned and skipped nodes by name, and the days GH Archive's 2025-10-07
+    change affects.
+
+    Exit code 1 when something is stale or failed: a source is stale when the last `impact freshness` (dbt
+    source freshness) found its newest loaded_at_field value older than the source's error_after in
+    models/staging/*/_*__sources.yml (past warn_after only is a note), or could not check it; failed is the last
+    dbt build with a failed node, a day whose latest load failed, or a last command that failed or was killed.
+    Missing hours, drift days and warnings are reported with exit code 0. While another process holds the DuckDB
+    warehouse, the status is that run (what, since when, which stage), exit code 0.
 
     \b
     Example:
       impact status
-      impact status --target bigquery
+      impact status --json | jq .problems
+      impact status --target bigquery --markdown >> "$GITHUB_STEP_SUMMARY"
     """
-    from ingestion.report import status_tables, status_tables_bigquery
+    from ingestion.report import print_status, status_markdown
+    from ingestion.status import warehouse_status
 
-    if settings.on_bigquery:
-        from ingestion.raw_layer import BigQueryRawLayer
+    if as_json and markdown:
+        raise click.UsageError("--json and --markdown: choose one")
+    found = warehouse_status(settings)
+    if as_json:
+        import json
 
-        layer = BigQueryRawLayer(settings)
-        try:
-            tables = status_tables_bigquery(layer.raw)
-        finally:
-            layer.close()
+        click.echo(json.dumps(found.to_json(), indent=2, default=str))
+    elif markdown:
+        click.echo(status_markdown(found))
     else:
-        tables = status_tables(settings.duckdb_path)
-    for table in tables:
-        stdout.print(table)
+        print_status(found, stdout)
+    if found.exit_code:
+        raise SystemExit(found.exit_code)
 
 
 @cli.command(context_settings=CONTEXT)

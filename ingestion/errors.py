@@ -51,3 +51,10 @@ class RegistryProblem:
 
     def __repr__(self) -> str:
         return f"RegistryProblem({self.path!r}, {self.field!r}, {self.message!r})"
+
+
+class WarehouseBusyError(ImpactError):
+    """Another process holds the warehouse: the message names it and since when; retry later or wait for it."""
+
+    exit_code = 75
+    """EX_TEMPFAIL: the command may succeed when run again."""

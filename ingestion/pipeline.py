@@ -9,14 +9,26 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import date, timedelta
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from ingestion.errors import ConfigError
+from ingestion.errors import ConfigError, ExportError
+from ingestion.fingerprint import registry_fingerprint, source_fingerprint
 from ingestion.log import step, warn
-from ingestion.raw_layer import PlanItem, RawLayer, open_raw_layer
+from ingestion.raw_layer import DayLoadRecord, PlanItem, RawLayer, days_between, open_raw_layer
+from ingestion.run_state import (
+    FAILED,
+    OK,
+    RUN_STAGES,
+    RunRecord,
+    RunTracker,
+    StageRecord,
+    holding_warehouse,
+    tracked_run,
+    tracking,
+)
 from ingestion.settings import Settings
 
 if TYPE_CHECKING:
@@ -34,6 +46,27 @@ class RunResult:
     events_rejected: int
     missing_hours: int
     export_failed: bool = False
+    resumed_at: str | None = None
+    """`--resume`: the stage the run picked up at (None: a fresh run, or nothing to resume)."""
+
+
+@dataclass(frozen=True)
+class Reload:
+    """Which days an ingestion loads again. Without `force`, a day whose latest load is ok, with the same registry
+    fingerprint and no missing file, is skipped. With `force`, every day loads, except, when `since` is set (a
+    resumed forced run), the days already loaded that way since `since` (by the run being resumed)."""
+
+    force: bool = False
+    since: datetime | None = None
+
+    def skips(self, record: DayLoadRecord | None, fingerprint: str) -> bool:
+        if record is None or record.status != OK or record.registry_fingerprint != fingerprint:
+            return False
+        if record.missing_files:
+            return False  # a missing hour may have been published since: load the day again
+        if not self.force:
+            return True
+        return self.since is not None and record.finished_at is not None and record.finished_at >= self.since
 
 
 def read_registry(settings: Settings) -> Registry:
@@ -43,18 +76,57 @@ def read_registry(settings: Settings) -> Registry:
     return load_registry(settings.registry_dir, settings.seeds_dir)
 
 
-def load_registry_step(settings: Settings, raw: RawLayer | None = None) -> Registry:
-    """Validate the registry and replace raw.registry_* on the target; returns the Registry."""
-    started = time.perf_counter()
-    registry = read_registry(settings)
-    layer = raw or open_raw_layer(settings)
-    try:
-        counts = layer.write_registry(registry)
-    finally:
-        if raw is None:
-            layer.close()
-    step(f"registry loaded ({layer.target})", time.perf_counter() - started, **counts)
+def load_registry_step(settings: Settings, raw: RawLayer | None = None, wait: float = 0.0) -> Registry:
+    """Validate the registry and replace raw.registry_* on the target; returns the Registry.
+
+    Holds the warehouse while it writes (inside a run, as the run's stage `registry`)."""
+    with tracked_run(settings, "registry load", wait=wait) as tracker, tracker.stage("registry") as note:
+        started = time.perf_counter()
+        registry = read_registry(settings)
+        layer = raw or open_raw_layer(settings)
+        try:
+            counts = layer.write_registry(registry)
+        finally:
+            if raw is None:
+                layer.close()
+        note.add(rows=counts.get("registry_artifacts"), fingerprint=registry_fingerprint(registry), **counts)
+        step(f"registry loaded ({layer.target})", time.perf_counter() - started, **counts)
     return registry
+
+
+def _days_to_load(
+    layer: RawLayer, source: str, fingerprint: str, start: date, end: date, reload: Reload
+) -> tuple[list[date], list[date]]:
+    """(days to load, days skipped) of [start, end], from the latest load of each day in raw._loads."""
+    days = days_between(start, end)
+    if reload.force and reload.since is None:
+        return days, []
+    loaded = layer.loaded_days(source, start, end)
+    skipped = [day for day in days if reload.skips(loaded.get(day), fingerprint)]
+    return [day for day in days if day not in skipped], skipped
+
+
+def day_spans(days: Sequence[date]) -> list[tuple[date, date]]:
+    """Consecutive days as (first, last) spans: [10-01, 10-02, 10-05] -> [(10-01, 10-02), (10-05, 10-05)]."""
+    spans: list[tuple[date, date]] = []
+    for day in sorted(days):
+        if spans and day == spans[-1][1] + timedelta(days=1):
+            spans[-1] = (spans[-1][0], day)
+        else:
+            spans.append((day, day))
+    return spans
+
+
+def spans_text(days: Sequence[date]) -> str:
+    return ", ".join(str(a) if a == b else f"{a}..{b}" for a, b in day_spans(days))
+
+
+def _say_skipped(source: str, skipped: list[date], total: int, fingerprint: str) -> None:
+    if skipped:
+        step(
+            f"{source}: {len(skipped)} of {total} days already loaded ok with this registry "
+            f"({fingerprint[:12]}), skipped: {spans_text(skipped)} (--force loads them again)"
+        )
 
 
 def ingest_github_step(
@@ -64,25 +136,55 @@ def ingest_github_step(
     end: date,
     progress: bool,
     raw: RawLayer | None = None,
+    reload: Reload | None = None,
+    wait: float = 0.0,
 ) -> list[gharchive.DayResult]:
-    started = time.perf_counter()
-    layer = raw or open_raw_layer(settings)
-    try:
-        results = layer.ingest_github(registry.tracked_github(), start, end, progress)
-    finally:
-        if raw is None:
-            layer.close()
-    step(
-        f"github ingested ({layer.target})",
-        time.perf_counter() - started,
-        days=len(results),
-        read=sum(r.rows_read for r in results),
-        kept=sum(r.rows_kept for r in results),
-        rejected=sum(r.rows_rejected for r in results),
-        missing=sum(len(r.missing_files) for r in results),
-        **_billed(results),
-    )
+    """Ingest GitHub for [start, end], skipping the days already loaded with this registry (see `Reload`)."""
+    reload = reload or Reload()
+    params = {"start": start.isoformat(), "end": end.isoformat(), "force": reload.force}
+    with (
+        tracked_run(settings, "ingest github", params, wait=wait) as tracker,
+        tracker.stage("ingest github") as note,
+    ):
+        started = time.perf_counter()
+        fingerprint = source_fingerprint("github", registry)
+        tracked = registry.tracked_github()
+        layer = raw or open_raw_layer(settings)
+        results: list[gharchive.DayResult] = []
+        try:
+            todo, skipped = _days_to_load(layer, "github", fingerprint, start, end, reload)
+            _say_skipped("github", skipped, len(todo) + len(skipped), fingerprint)
+            for first, last in day_spans(todo):
+                results += layer.ingest_github(tracked, first, last, progress, fingerprint)
+        finally:
+            if raw is None:
+                layer.close()
+        totals = _totals(results)
+        note.add(**totals, skipped_days=len(skipped), fingerprint=fingerprint)
+        step(
+            f"github ingested ({layer.target})",
+            time.perf_counter() - started,
+            days=len(results),
+            skipped=len(skipped),
+            read=totals["read"],
+            kept=totals["rows"],
+            rejected=totals["rejected"],
+            missing=totals["missing"],
+            **_billed(results),
+        )
     return results
+
+
+def _totals(results: Sequence[Any]) -> dict[str, int]:
+    """What a stage records of its day results: days, rows read, kept, rejected, missing files, bytes billed."""
+    totals = {
+        "days": len(results),
+        "read": sum(r.rows_read for r in results),
+        "rows": sum(r.rows_kept for r in results),
+        "rejected": sum(r.rows_rejected for r in results),
+        "missing": sum(len(getattr(r, "missing_files", ())) for r in results),
+    }
+    return totals | _billed(results)
 
 
 def tracked_deployers(registry: Registry, network: str = OPTIMISM) -> frozenset[str]:
@@ -102,27 +204,106 @@ def ingest_optimism_step(
     end: date,
     progress: bool,
     raw: RawLayer | None = None,
+    reload: Reload | None = None,
+    wait: float = 0.0,
 ) -> list[optimism.DayResult]:
-    started = time.perf_counter()
-    layer = raw or open_raw_layer(settings)
-    try:
-        results = layer.ingest_optimism(
-            registry.tracked_addresses(OPTIMISM), tracked_deployers(registry), start, end, progress
+    """Ingest Optimism for [start, end], skipping the days already loaded with this registry (see `Reload`)."""
+    reload = reload or Reload()
+    params = {"start": start.isoformat(), "end": end.isoformat(), "force": reload.force}
+    with (
+        tracked_run(settings, "ingest optimism", params, wait=wait) as tracker,
+        tracker.stage("ingest optimism") as note,
+    ):
+        started = time.perf_counter()
+        fingerprint = source_fingerprint(OPTIMISM, registry)
+        addresses, deployers = registry.tracked_addresses(OPTIMISM), tracked_deployers(registry)
+        layer = raw or open_raw_layer(settings)
+        results: list[optimism.DayResult] = []
+        try:
+            todo, skipped = _days_to_load(layer, OPTIMISM, fingerprint, start, end, reload)
+            _say_skipped(OPTIMISM, skipped, len(todo) + len(skipped), fingerprint)
+            for first, last in day_spans(todo):
+                results += layer.ingest_optimism(addresses, deployers, first, last, progress, fingerprint)
+        finally:
+            if raw is None:
+                layer.close()
+        totals = _totals(results)
+        note.add(**totals, skipped_days=len(skipped), fingerprint=fingerprint)
+        step(
+            f"optimism ingested ({layer.target})",
+            time.perf_counter() - started,
+            days=len(results),
+            skipped=len(skipped),
+            read=totals["read"],
+            kept=totals["rows"],
+            rejected=totals["rejected"],
+            without_receipt=sum(r.without_receipt for r in results),
+            **_billed(results),
         )
-    finally:
-        if raw is None:
-            layer.close()
-    step(
-        f"optimism ingested ({layer.target})",
-        time.perf_counter() - started,
-        days=len(results),
-        read=sum(r.rows_read for r in results),
-        kept=sum(r.rows_kept for r in results),
-        rejected=sum(r.rows_rejected for r in results),
-        without_receipt=sum(r.without_receipt for r in results),
-        **_billed(results),
-    )
     return results
+
+
+def ingest(
+    settings: Settings,
+    source: str,
+    start: date,
+    end: date,
+    progress: bool = True,
+    force: bool = False,
+    wait: float = 0.0,
+) -> list[Any]:
+    """`impact ingest <source>`: load the registry, then ingest the source's days, holding the warehouse throughout."""
+    params = {"start": start.isoformat(), "end": end.isoformat(), "force": force}
+    with tracked_run(settings, f"ingest {source}", params, wait=wait):
+        registry = load_registry_step(settings)
+        if source == "github":
+            return ingest_github_step(settings, registry, start, end, progress, reload=Reload(force))
+        return ingest_optimism_step(settings, registry, start, end, progress, reload=Reload(force))
+
+
+def build(settings: Settings, dbt_args: Sequence[str], wait: float = 0.0) -> None:
+    """`impact build`: `dbt build <args>`, holding the warehouse, recorded as the stage `dbt build`."""
+    from ingestion.dbt import run_dbt
+
+    params = {"dbt_args_given": list(dbt_args)}
+    with tracked_run(settings, "build", params, wait=wait) as tracker, tracker.stage("dbt build") as note:
+        outcome = run_dbt(settings, ["build", *dbt_args], quiet=False)
+        note.add(**outcome.counts)
+
+
+def freshness(settings: Settings, wait: float = 0.0) -> bool:
+    """`impact freshness`: `dbt source freshness`, recorded in raw._builds. True when every source passed or only
+    warned; False when one is past its error_after (or could not be checked)."""
+    from ingestion.dbt import run_dbt
+    from ingestion.status import never_loaded
+
+    with (
+        tracked_run(settings, "freshness", wait=wait) as tracker,
+        tracker.stage("dbt source freshness") as note,
+    ):
+        outcome = run_dbt(settings, ["source", "freshness"], quiet=False, raise_on_failure=False)
+        note.add(**outcome.counts)
+        if outcome.ok:
+            return True
+        layer = open_raw_layer(settings)
+        try:
+            loaded = layer.loaded_sources()
+        finally:
+            layer.close()
+    failing = {
+        name: entry
+        for name, entry in (outcome.freshness or {}).items()
+        if entry.get("status") not in ("pass", "warn")
+    }
+    unloaded = {
+        name
+        for name, entry in failing.items()
+        if never_loaded(name, str(entry.get("status")), entry.get("max_loaded_at"), loaded)
+    }
+    for name in sorted(unloaded):
+        warn(f"source {name} is empty and its source was never loaded here: not counted as stale")
+    # No failing source table means dbt itself failed (nothing was checked): that stays a failure.
+    return bool(failing) and set(failing) == unloaded
 
 
 def _billed(results: Sequence[object]) -> dict[str, int]:
@@ -136,19 +317,43 @@ def ingests_optimism(settings: Settings) -> bool:
     return settings.on_bigquery or settings.optimism_dir.is_dir()
 
 
-def plan(settings: Settings, start: date, end: date, sources: Sequence[str]) -> list[PlanItem]:
-    """What ingesting [start, end] would read, priced by dry runs on BigQuery; nothing is written."""
+def plan(
+    settings: Settings, start: date, end: date, sources: Sequence[str], force: bool = False
+) -> list[PlanItem]:
+    """What ingesting [start, end] would read, priced by dry runs on BigQuery; nothing is written.
+
+    Without `force`, the days an ingestion would skip (loaded ok with the same registry) are left out of the
+    plan and its total, in one line per source saying so."""
     registry = read_registry(settings)
     layer = open_raw_layer(settings)
     try:
-        return layer.plan(
-            registry.tracked_github(),
-            registry.tracked_addresses(OPTIMISM),
-            tracked_deployers(registry),
-            start,
-            end,
-            sources,
-        )
+        items: list[PlanItem] = []
+        for source in sources:
+            fingerprint = source_fingerprint(source, registry)
+            todo, skipped = (
+                (days_between(start, end), [])
+                if force
+                else _days_to_load(layer, source, fingerprint, start, end, Reload())
+            )
+            if skipped:
+                items.append(
+                    PlanItem(
+                        f"{source}: {len(skipped)} days skipped",
+                        (spans_text(skipped),),
+                        0,
+                        "loaded ok with this registry (--force loads them again)",
+                    )
+                )
+            for first, last in day_spans(todo):
+                items += layer.plan(
+                    registry.tracked_github(),
+                    registry.tracked_addresses(OPTIMISM),
+                    tracked_deployers(registry),
+                    first,
+                    last,
+                    [source],
+                )
+        return items
     finally:
         layer.close()
 
@@ -241,45 +446,175 @@ def staging_lookback_days(settings: Settings) -> int:
     return int((project.get("vars") or {}).get("staging_lookback_days", 3))
 
 
-def run(
-    settings: Settings, start: date, end: date, progress: bool = True, export: bool | None = None
-) -> RunResult:
-    from ingestion.dbt import run_dbt
+@dataclass(frozen=True)
+class _RunPlan:
+    """What a run does: its parameters (recorded, so `--resume` repeats them), the stages already done (resume)."""
 
+    params: dict[str, Any]
+    first_stage: str = RUN_STAGES[0]
+    done: tuple[StageRecord, ...] = field(default_factory=tuple)
+    resumed_from: RunRecord | None = None
+
+    @property
+    def start(self) -> date:
+        return date.fromisoformat(self.params["start"])
+
+    @property
+    def end(self) -> date:
+        return date.fromisoformat(self.params["end"])
+
+    def runs(self, stage: str) -> bool:
+        return RUN_STAGES.index(stage) >= RUN_STAGES.index(self.first_stage)
+
+
+def run(
+    settings: Settings,
+    start: date | None = None,
+    end: date | None = None,
+    progress: bool = True,
+    export: bool | None = None,
+    *,
+    force: bool = False,
+    resume: bool = False,
+    wait: float = 0.0,
+) -> RunResult:
+    """registry -> ingest github -> ingest optimism -> dbt build -> export, each a recorded stage.
+
+    `resume`: pick up the last `impact run` at the first stage it did not end (its days, export choice and dbt
+    arguments as it recorded them); when it ended ok, nothing runs. `force`: load the days again even when they
+    were loaded ok with the same registry. `wait`: seconds to wait for another process holding the warehouse.
+    """
+    with holding_warehouse(settings, wait) as holding:
+        if resume:
+            planned = _resume_plan(settings, holding.store.last_run())
+            if planned is None:
+                return RunResult(0, 0, 0, 0)
+        else:
+            if start is None or end is None:
+                raise ConfigError("impact run needs --start (and --end), or --resume to pick up the last run")
+            planned = _fresh_plan(settings, start, end, export, force)
+        previous = planned.resumed_from
+        with tracking(holding, "run", planned.params, previous.run_id if previous else None) as tracker:
+            return _run_stages(settings, planned, tracker, progress)
+
+
+def _fresh_plan(settings: Settings, start: date, end: date, export: bool | None, force: bool) -> _RunPlan:
     layer = open_raw_layer(settings)
     try:
         rewritten_from = rebuild_from(layer.last_loaded_day(), staging_lookback_days(settings))
-        registry = load_registry_step(settings, layer)
-        results = ingest_github_step(settings, registry, start, end, progress, layer)
-        if ingests_optimism(settings):
-            ingest_optimism_step(settings, registry, start, end, progress, layer)
-        else:
-            warn(
-                f"no Optimism folder at {settings.optimism_dir}: onchain ingestion skipped "
-                "(set IMPACT_OPTIMISM_DIR)"
-            )
     finally:
         layer.close()
-    build = ["build"]
+    dbt_args = ["build"]
     if rewritten_from is not None and start < rewritten_from:
         # An incremental build rewrites only the months from `rewritten_from` on: older days would miss the marts.
         warn(
             f"the run loads {start}, before {rewritten_from}, the first day an incremental build rewrites: "
             "building with --full-refresh so those days reach the marts (on BigQuery this reads all of raw)"
         )
-        build.append("--full-refresh")
-    run_dbt(settings, build, target=settings.target)
-    export_failed = False
+        dbt_args.append("--full-refresh")
     if export is None:
         export = settings.postgres_url is not None
-    if export:
-        export_failed = export_step(settings, progress)
+    return _RunPlan(
+        {
+            "start": start.isoformat(),
+            "end": end.isoformat(),
+            "force": force,
+            "export": export,
+            "dbt_args": dbt_args,
+        }
+    )
+
+
+def _resume_plan(settings: Settings, previous: RunRecord | None) -> _RunPlan | None:
+    """Where the last run stopped, or None (said) when it ended ok. We hold the warehouse: a record still
+    `running` is a run that was killed."""
+    if previous is None:
+        where = settings.bigquery.project if settings.on_bigquery else settings.duckdb_path
+        raise ConfigError(
+            f"nothing to resume: no `impact run` is recorded for {where}; run `impact run --start D --end D`"
+        )
+    if previous.status == OK:
+        step(
+            f"nothing to resume: the last run `{previous.command}` ended ok at "
+            f"{previous.finished_at or previous.updated_at:%Y-%m-%d %H:%M:%S} UTC"
+        )
+        return None
+    done = []
+    first = None
+    for name in RUN_STAGES:
+        stage = previous.stage_named(name)
+        if stage is None or not stage.done:
+            first = name
+            break
+        done.append(stage)
+    if first is None:  # every stage ended, the run did not: e.g. killed while recording its end
+        first = RUN_STAGES[-1]
+        done = done[:-1]
+    params = dict(previous.params)
+    params["resumed_from"] = previous.run_id
+    # A resumed forced run skips the days its first attempt loaded already.
+    params.setdefault("loads_since", previous.started_at.isoformat())
+    if first != "registry":
+        registry_stage = previous.stage_named("registry")
+        loaded = (registry_stage.detail or {}).get("fingerprint") if registry_stage else None
+        if loaded != registry_fingerprint(read_registry(settings)):
+            warn(
+                "the registry changed since the run being resumed loaded it: resuming from the registry stage, "
+                f"not {first}"
+            )
+            first, done = "registry", []
+    state = "was interrupted" if previous.status not in (FAILED,) else "failed"
+    error = f": {previous.error.splitlines()[0]}" if previous.error else ""
+    step(
+        f"resuming `{previous.command}` (run {previous.run_id[:8]}, which {state} at stage "
+        f"{previous.stage or first}{error}) at stage {first}"
+    )
+    return _RunPlan(params, first, tuple(done), previous)
+
+
+def _run_stages(settings: Settings, planned: _RunPlan, tracker: RunTracker, progress: bool) -> RunResult:
+    from ingestion.dbt import run_dbt
+
+    previous = planned.resumed_from
+    for stage in planned.done:
+        assert previous is not None
+        tracker.carry(stage, previous.run_id)
+    start, end = planned.start, planned.end
+    since = planned.params.get("loads_since")
+    reload = Reload(bool(planned.params.get("force")), datetime.fromisoformat(since) if since else None)
+    # Resumed after the registry stage: the registry it loaded (the same files, checked in _resume_plan).
+    registry = load_registry_step(settings) if planned.runs("registry") else read_registry(settings)
+    results: list[gharchive.DayResult] = []
+    if planned.runs("ingest github"):
+        results = ingest_github_step(settings, registry, start, end, progress, reload=reload)
+    if planned.runs("ingest optimism"):
+        if ingests_optimism(settings):
+            ingest_optimism_step(settings, registry, start, end, progress, reload=reload)
+        else:
+            reason = f"no Optimism folder at {settings.optimism_dir} (set IMPACT_OPTIMISM_DIR)"
+            warn(f"{reason}: onchain ingestion skipped")
+            tracker.skip("ingest optimism", reason)
+    if planned.runs("dbt build"):
+        with tracker.stage("dbt build") as note:
+            outcome = run_dbt(
+                settings, list(planned.params.get("dbt_args") or ["build"]), target=settings.target
+            )
+            note.add(**outcome.counts)
+    if planned.params.get("export"):
+        with tracker.stage("export"):
+            if export_step(settings, progress):
+                raise ExportError(
+                    "the Postgres export failed for at least one table (see above); the last good tables still "
+                    "serve. `impact run --resume` retries the export"
+                )
+    else:
+        tracker.skip("export", "no export (IMPACT_POSTGRES_URL unset or --no-export)")
     return RunResult(
         days=len(results),
         events_kept=sum(r.rows_kept for r in results),
         events_rejected=sum(r.rows_rejected for r in results),
         missing_hours=sum(len(r.missing_files) for r in results),
-        export_failed=export_failed,
+        resumed_at=planned.first_stage if previous else None,
     )
 
 

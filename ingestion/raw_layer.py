@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -36,6 +36,43 @@ class PlanItem:
     note: str = ""
 
 
+@dataclass(frozen=True)
+class DayLoadRecord:
+    """The latest load attempt of one source's day, as raw._loads has it (what a re-run decides to skip by)."""
+
+    day: date
+    status: str
+    registry_fingerprint: str | None
+    missing_files: int
+    finished_at: datetime | None
+
+
+_LOADED_DAYS_SQL = """
+    select day, status, registry_fingerprint, coalesce(array_length(missing_files), 0) as missing, finished_at
+    from raw._loads
+    where source = {source} and day between {start} and {end}
+    qualify row_number() over (partition by day order by finished_at desc) = 1
+"""
+
+
+def _loaded_days(rows: Sequence[Sequence[object]]) -> dict[date, DayLoadRecord]:
+    found = {}
+    for day, status, fingerprint, missing, finished in rows:
+        assert isinstance(day, date)
+        if isinstance(finished, datetime) and finished.tzinfo is not None:
+            from datetime import UTC
+
+            finished = finished.astimezone(UTC).replace(tzinfo=None)
+        found[day] = DayLoadRecord(
+            day,
+            str(status),
+            None if fingerprint is None else str(fingerprint),
+            int(str(missing or 0)),
+            finished if isinstance(finished, datetime) else None,
+        )
+    return found
+
+
 class RawLayer(Protocol):
     """What the pipeline asks of a raw layer."""
 
@@ -44,12 +81,24 @@ class RawLayer(Protocol):
     def write_registry(self, registry: Registry) -> dict[str, int]: ...
 
     def ingest_github(
-        self, tracked: TrackedGithub, start: date, end: date, progress: bool
-    ) -> list[gharchive.DayResult]: ...
+        self, tracked: TrackedGithub, start: date, end: date, progress: bool, fingerprint: str | None = None
+    ) -> list[gharchive.DayResult]:
+        """Load [start, end]; each day's raw._loads row records `fingerprint` (`ingestion.fingerprint`)."""
+        ...
 
     def ingest_optimism(
-        self, addresses: frozenset[str], deployers: frozenset[str], start: date, end: date, progress: bool
+        self,
+        addresses: frozenset[str],
+        deployers: frozenset[str],
+        start: date,
+        end: date,
+        progress: bool,
+        fingerprint: str | None = None,
     ) -> list[optimism.DayResult]: ...
+
+    def loaded_days(self, source: str, start: date, end: date) -> dict[date, DayLoadRecord]:
+        """The latest load attempt of each day of [start, end] that has one."""
+        ...
 
     def plan(
         self,
@@ -65,9 +114,14 @@ class RawLayer(Protocol):
         """The latest day of an ok GitHub or Optimism load (None when nothing was loaded yet)."""
         ...
 
+    def loaded_sources(self) -> set[str]:
+        """The sources with at least one load attempt recorded in raw._loads (registry included)."""
+        ...
+
     def close(self) -> None: ...
 
 
+_LOADED_SOURCES_SQL = "select distinct source from raw._loads"
 _LAST_LOADED_SQL = "select max(day) from raw._loads where status = 'ok' and source in ('github', 'optimism')"
 
 
@@ -90,10 +144,10 @@ class DuckDBRawLayer:
             con.close()
 
     def ingest_github(
-        self, tracked: TrackedGithub, start: date, end: date, progress: bool
+        self, tracked: TrackedGithub, start: date, end: date, progress: bool, fingerprint: str | None = None
     ) -> list[gharchive.DayResult]:
         from ingestion.sources.gharchive import ingest_github
-        from ingestion.warehouse import connect
+        from ingestion.warehouse import connect, set_registry_fingerprint
 
         self._require_folder(
             self.settings.gharchive_dir,
@@ -104,15 +158,22 @@ class DuckDBRawLayer:
         )
         con = connect(self.settings.duckdb_path)
         try:
+            set_registry_fingerprint(con, fingerprint)
             return ingest_github(con, self.settings.gharchive_dir, tracked, start, end, progress=progress)
         finally:
             con.close()
 
     def ingest_optimism(
-        self, addresses: frozenset[str], deployers: frozenset[str], start: date, end: date, progress: bool
+        self,
+        addresses: frozenset[str],
+        deployers: frozenset[str],
+        start: date,
+        end: date,
+        progress: bool,
+        fingerprint: str | None = None,
     ) -> list[optimism.DayResult]:
         from ingestion.sources.optimism import ingest_optimism
-        from ingestion.warehouse import connect
+        from ingestion.warehouse import connect, set_registry_fingerprint
 
         self._require_folder(
             self.settings.optimism_dir,
@@ -123,6 +184,7 @@ class DuckDBRawLayer:
         )
         con = connect(self.settings.duckdb_path)
         try:
+            set_registry_fingerprint(con, fingerprint)
             return ingest_optimism(
                 con,
                 self.settings.optimism_dir,
@@ -193,6 +255,34 @@ class DuckDBRawLayer:
             con.close()
         return row[0] if row else None
 
+    def loaded_sources(self) -> set[str]:
+        from ingestion.warehouse import connect
+
+        if not self.settings.duckdb_path.exists():
+            return set()
+        con = connect(self.settings.duckdb_path)
+        try:
+            have = con.execute(
+                "select count(*) from information_schema.tables where table_schema = 'raw' and table_name = '_loads'"
+            ).fetchone()
+            return (
+                {row[0] for row in con.execute(_LOADED_SOURCES_SQL).fetchall()} if have and have[0] else set()
+            )
+        finally:
+            con.close()
+
+    def loaded_days(self, source: str, start: date, end: date) -> dict[date, DayLoadRecord]:
+        from ingestion.warehouse import connect
+
+        if not self.settings.duckdb_path.exists():
+            return {}
+        con = connect(self.settings.duckdb_path)
+        try:
+            sql = _LOADED_DAYS_SQL.format(source="?", start="?", end="?")
+            return _loaded_days(con.execute(sql, [source, start, end]).fetchall())
+        finally:
+            con.close()
+
     def close(self) -> None:
         return None
 
@@ -231,22 +321,61 @@ class BigQueryRawLayer:
         return self.raw.write_registry(registry)
 
     def ingest_github(
-        self, tracked: TrackedGithub, start: date, end: date, progress: bool
+        self, tracked: TrackedGithub, start: date, end: date, progress: bool, fingerprint: str | None = None
     ) -> list[gharchive.DayResult]:
         from ingestion.sources.gharchive_bigquery import ingest_github_bigquery
 
         self._ensure()
-        return ingest_github_bigquery(self.raw, self.bq.github_tables, tracked, start, end, progress=progress)
+        self.raw.registry_fingerprint = fingerprint
+        try:
+            return ingest_github_bigquery(
+                self.raw, self.bq.github_tables, tracked, start, end, progress=progress
+            )
+        finally:
+            self.raw.registry_fingerprint = None
 
     def ingest_optimism(
-        self, addresses: frozenset[str], deployers: frozenset[str], start: date, end: date, progress: bool
+        self,
+        addresses: frozenset[str],
+        deployers: frozenset[str],
+        start: date,
+        end: date,
+        progress: bool,
+        fingerprint: str | None = None,
     ) -> list[optimism.DayResult]:
         from ingestion.sources.optimism_bigquery import ingest_optimism_bigquery
 
         self._ensure()
-        return ingest_optimism_bigquery(
-            self.raw, self.bq.optimism_dataset, addresses, start, end, progress=progress, deployers=deployers
+        self.raw.registry_fingerprint = fingerprint
+        try:
+            return ingest_optimism_bigquery(
+                self.raw,
+                self.bq.optimism_dataset,
+                addresses,
+                start,
+                end,
+                progress=progress,
+                deployers=deployers,
+            )
+        finally:
+            self.raw.registry_fingerprint = None
+
+    def loaded_days(self, source: str, start: date, end: date) -> dict[date, DayLoadRecord]:
+        from google.cloud import bigquery
+
+        if not self.raw.exists():
+            return {}
+        self._ensure()  # an older raw._loads gains the registry_fingerprint column
+        sql = _LOADED_DAYS_SQL.format(source="@source", start="@start", end="@end").replace(
+            "raw._loads", self.raw.table_sql("_loads")
         )
+        params = [
+            bigquery.ScalarQueryParameter("source", "STRING", source),
+            bigquery.ScalarQueryParameter("start", "DATE", start),
+            bigquery.ScalarQueryParameter("end", "DATE", end),
+        ]
+        outcome = self.raw.runner.run(sql, params, f"{source}: the days already loaded", quiet=True)
+        return _loaded_days([tuple(row.values()) for row in outcome.job.result()])
 
     def plan(
         self,
@@ -277,6 +406,12 @@ class BigQueryRawLayer:
         sql = _LAST_LOADED_SQL.replace("raw._loads", self.raw.table_sql("_loads"))
         rows = list(self.raw.runner.run(sql, [], "last loaded day", quiet=True).job.result())
         return rows[0][0] if rows else None
+
+    def loaded_sources(self) -> set[str]:
+        if not self.raw.exists():
+            return set()
+        sql = _LOADED_SOURCES_SQL.replace("raw._loads", self.raw.table_sql("_loads"))
+        return {row[0] for row in self.raw.runner.run(sql, [], "sources loaded", quiet=True).job.result()}
 
     def close(self) -> None:
         self.raw.client.close()

@@ -74,6 +74,8 @@ class RawTable:
     partition_by: str | None = None
     """A date column: one partition per day on BigQuery (and the unit a day load replaces)."""
     cluster_by: tuple[str, ...] = ()
+    bigquery_only: bool = False
+    """A table only the BigQuery raw layer has (the DuckDB warehouse keeps the same facts in a file beside it)."""
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -219,8 +221,16 @@ BUILDS = RawTable(
         Column("duration_seconds", "float64"),
         Column("results", "string"),
         Column("failures", "string", repeated=True),
+        Column("failed_nodes", "string", repeated=True),
+        Column("warned_nodes", "string", repeated=True),
+        Column("skipped_nodes", "string", repeated=True),
+        Column("freshness", "string"),
     ),
 )
+"""One row per dbt invocation through `impact`. ``results``: JSON of the node count per status; ``failures``: each
+failed node with dbt's message; ``failed_nodes`` / ``warned_nodes`` / ``skipped_nodes``: the nodes (``model name``,
+``test name``, ``source name.table``) dbt's run results gave that status; ``freshness``: for `dbt source freshness`,
+JSON of each source table's verdict, newest loaded_at value, age and thresholds (NULL for other commands)."""
 
 LOADS = RawTable(
     "_loads",
@@ -242,10 +252,37 @@ LOADS = RawTable(
         Column("error", "string"),
         Column("bytes_processed", "int64"),
         Column("bytes_billed", "int64"),
+        Column("registry_fingerprint", "string"),
     ),
 )
 """One row per load attempt. ``bytes_scanned``: bytes read from local files (compressed); ``bytes_processed`` and
-``bytes_billed``: what BigQuery reported for the load's query (NULL for local loads)."""
+``bytes_billed``: what BigQuery reported for the load's query (NULL for local loads); ``registry_fingerprint``: a
+hash of the registry entries the source's filter kept (`ingestion.fingerprint`), so that a day loaded ok with the
+same registry can be skipped (NULL for registry loads and for loads made before the column existed)."""
+
+RUNS = RawTable(
+    "_runs",
+    (
+        Column("run_id", "string", required=True),
+        Column("kind", "string", required=True),
+        Column("command", "string"),
+        Column("status", "string", required=True),
+        Column("stage", "string"),
+        Column("pid", "int64"),
+        Column("host", "string"),
+        Column("started_at", "timestamp"),
+        Column("updated_at", "timestamp"),
+        Column("finished_at", "timestamp"),
+        Column("error", "string"),
+        Column("params", "string"),
+        Column("stages", "string"),
+        Column("resumed_from", "string"),
+    ),
+    bigquery_only=True,
+)
+"""The run state on BigQuery (`ingestion.run_state`): one row each time a command that writes the warehouse
+starts, enters or leaves a stage, or ends; the newest row of a run is its state. ``params`` and ``stages`` are
+JSON. On DuckDB the same record lives in a JSON file beside the warehouse, readable while a run holds the file."""
 
 RAW_TABLES: dict[str, RawTable] = {
     table.name: table
@@ -258,5 +295,6 @@ RAW_TABLES: dict[str, RawTable] = {
         REJECTS,
         BUILDS,
         LOADS,
+        RUNS,
     )
 }

@@ -1,8 +1,9 @@
-"""What the CLI prints from the warehouse: per-project activity, load status."""
+"""What the CLI prints from the warehouse: per-project activity, and `impact status` (tables, markdown)."""
 
 from __future__ import annotations
 
-import json
+from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -12,9 +13,11 @@ from rich.table import Table
 
 from ingestion.bigquery.jobs import human_bytes
 from ingestion.errors import ConfigError
+from ingestion.fingerprint import short
 
 if TYPE_CHECKING:
-    from ingestion.bigquery.raw import BigQueryRaw
+    from ingestion.run_state import RunRecord
+    from ingestion.status import Status
 
 ACTIVITY_COLUMNS: tuple[tuple[str, str], ...] = (
     ("PUSH", "pushes"),
@@ -119,55 +122,94 @@ def print_activity(path: Path, console: Console) -> None:
         con.close()
 
 
-_LOADS_SQL = """
-    select source, day, status, rows_read, rows_kept, rows_rejected,
-           coalesce(array_length(missing_files), 0), finished_at, duration_seconds, error, bytes_billed
-    from raw._loads
-    qualify row_number() over (partition by source, day order by finished_at desc) = 1
-    order by source, day
-"""
-_LAST_BUILD_SQL = (
-    "select command, status, finished_at, duration_seconds, results from raw._builds "
-    "order by finished_at desc limit 1"
-)
+# --- impact status ------------------------------------------------------------------------------------------
 
 
-def status_tables(path: Path) -> list[Table]:
-    """What has been loaded per source and day (latest attempt per day) and the last dbt build (DuckDB)."""
-    con = open_read_only(path)
-    try:
-        columns = {
-            row[0]
-            for row in con.execute(
-                "select column_name from information_schema.columns where table_schema = 'raw' and table_name = '_loads'"
-            ).fetchall()
-        }
-        sql = _LOADS_SQL if "bytes_billed" in columns else _LOADS_SQL.replace("bytes_billed", "null")
-        loads = con.execute(sql).fetchall()
-        last_build = con.execute(_LAST_BUILD_SQL).fetchone() if has_table(con, "raw", "_builds") else None
-    finally:
-        con.close()
-    return _status(str(path), loads, last_build)
+def _when(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
+    return "-" if value is None else f"{value:{fmt}}"
 
 
-def status_tables_bigquery(raw: BigQueryRaw) -> list[Table]:
-    """The same from the project's raw dataset on BigQuery (two small queries, priced like every other)."""
-    loads_sql = _LOADS_SQL.replace("raw._loads", raw.table_sql("_loads"))
-    loads = [
-        tuple(row.values())
-        for row in raw.runner.run(loads_sql, [], "status: raw._loads", quiet=True).job.result()
-    ]
-    build_sql = _LAST_BUILD_SQL.replace("raw._builds", raw.table_sql("_builds"))
-    builds = [
-        tuple(row.values())
-        for row in raw.runner.run(build_sql, [], "status: raw._builds", quiet=True).job.result()
-    ]
-    return _status(raw.dataset, loads, builds[0] if builds else None)
+def _seconds(value: float | None) -> str:
+    if value is None:
+        return "-"
+    if value >= 120:
+        return f"{value / 60:.1f} min"
+    return f"{value:.1f} s"
 
 
-def _status(where: str, loads: list[tuple], last_build: tuple | None) -> list[Table]:
-    loaded = Table(title=f"Loaded ({where})")
-    headers = (
+def _age(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    hours = seconds / 3600
+    return f"{hours / 24:.1f} d" if hours >= 48 else f"{hours:.1f} h"
+
+
+def _billed(value: object) -> str:
+    return "-" if value is None else human_bytes(int(str(value)))
+
+
+def _stage_rows(record: RunRecord) -> list[tuple[str, ...]]:
+    """stage, status, rows, rejected, missing, bytes billed, duration, note: one row per stage of a run."""
+    rows: list[tuple[str, ...]] = []
+    for stage in record.stages:
+        detail = dict(stage.detail)
+        note = stage.error or detail.get("reason") or ""
+        if detail.get("skipped_days"):
+            note = f"{detail['skipped_days']} days already loaded, skipped" + (f"; {note}" if note else "")
+        if detail.get("done_by_run"):
+            note = f"done by run {str(detail['done_by_run'])[:8]}" + (f"; {note}" if note else "")
+        rows.append(
+            (
+                stage.name,
+                stage.status,
+                f"{detail['rows']:,}" if "rows" in detail else "-",
+                f"{detail['rejected']:,}" if "rejected" in detail else "-",
+                str(detail["missing"]) if "missing" in detail else "-",
+                _billed(detail.get("bytes_billed")),
+                _seconds(stage.seconds),
+                str(note).splitlines()[0] if note else "",
+            )
+        )
+    return rows
+
+
+_STAGE_HEADERS = ("stage", "status", "rows", "rejected", "missing", "billed", "duration", "note")
+
+
+def _colour(status: str) -> str:
+    if status in ("ok", "pass"):
+        return f"[green]{status}[/]"
+    if status in ("running", "warn", "skipped"):
+        return f"[yellow]{status}[/]"
+    return f"[red]{status}[/]"
+
+
+def status_tables(status: Status) -> list[Table]:
+    """`impact status` for people: the run, the loads per source and day, freshness, the last build."""
+    tables: list[Table] = []
+    for title, record, shown in (
+        ("Last command", status.latest, status.latest_status),
+        ("Last `impact run`", status.last_run, None),
+    ):
+        if record is None:
+            continue
+        table = Table(
+            title=f"{title}: {record.command} - {_colour(shown or record.status)} "
+            f"(pid {record.pid} on {record.host}, started {_when(record.started_at)} UTC)",
+            title_justify="left",
+        )
+        for name in _STAGE_HEADERS:
+            table.add_column(name, justify="left" if name in ("stage", "status", "note") else "right")
+        for row in _stage_rows(record):
+            table.add_row(row[0], _colour(row[1]), *row[2:])
+        tables.append(table)
+    if not status.readable:
+        return tables
+
+    loaded = Table(
+        title=f"Loaded ({status.where}): the latest attempt per source and day", title_justify="left"
+    )
+    for name in (
         "source",
         "day",
         "status",
@@ -178,39 +220,181 @@ def _status(where: str, loads: list[tuple], last_build: tuple | None) -> list[Ta
         "loaded (UTC)",
         "s",
         "billed",
-    )
-    for name in headers:
+    ):
         left = name in {"source", "day", "status"}
         loaded.add_column(name, justify="left" if left else "right", no_wrap=name != "status")
-    for source, day, status, read, kept, rejected, missing, finished, seconds, error, billed in loads:
-        shown = status if status == "ok" else f"[red]{status}[/]: {error}"
+    loaded.add_column("registry", justify="left")
+    for load in status.loads:
+        shown = load.status if load.status == "ok" else f"[red]{load.status}[/]: {load.error}"
         loaded.add_row(
-            source,
-            str(day or "-"),
+            load.source,
+            str(load.day or "-"),
             shown,
-            f"{read or 0:,}",
-            f"{kept or 0:,}",
-            f"{rejected or 0:,}",
-            str(missing),
-            f"{finished:%m-%d %H:%M}",
-            f"{seconds:.2f}",
-            "-" if billed is None else human_bytes(billed),
+            f"{load.rows_read:,}",
+            f"{load.rows_kept:,}",
+            f"{load.rows_rejected:,}",
+            str(len(load.missing_files)),
+            _when(load.finished_at, "%m-%d %H:%M"),
+            "-" if load.seconds is None else f"{load.seconds:.2f}",
+            _billed(load.bytes_billed),
+            short(load.registry_fingerprint),
         )
-    tables = [loaded]
-    build = Table(title="Last dbt build")
-    for name in ("finished", "command", "status", "seconds", "results"):
-        build.add_column(name, justify="right" if name == "seconds" else "left")
-    if last_build:
-        command, status, finished, seconds, results = last_build
-        counts = json.loads(results or "{}")
+    tables.append(loaded)
+
+    fresh = Table(
+        title=f"Source freshness (dbt source freshness, checked {_when(status.freshness_checked_at)} UTC)",
+        title_justify="left",
+    )
+    for name in ("source", "status", "newest loaded_at", "age then", "warn after", "error after"):
+        fresh.add_column(name)
+    for entry in status.freshness:
+        fresh.add_row(
+            entry.source,
+            _colour(entry.status),
+            entry.max_loaded_at or "-",
+            _age(entry.age_seconds),
+            entry.warn_after or "-",
+            entry.error_after or "-",
+        )
+    if not status.freshness:
+        fresh.add_row("never checked", "-", "-", "-", "-", "run `impact freshness`")
+    tables.append(fresh)
+
+    build = Table(title="Last dbt build", title_justify="left")
+    for name in ("finished (UTC)", "command", "status", "duration", "results", "failed", "warned", "skipped"):
+        build.add_column(name, justify="right" if name == "duration" else "left")
+    if status.build:
+        b = status.build
         build.add_row(
-            f"{finished:%Y-%m-%d %H:%M:%S}",
-            command,
-            status if status == "ok" else f"[red]{status}[/]",
-            f"{seconds:.1f}",
-            ", ".join(f"{k}={v}" for k, v in sorted(counts.items())),
+            _when(b.finished_at),
+            b.command,
+            _colour(b.status),
+            _seconds(b.seconds),
+            ", ".join(f"{k}={v}" for k, v in sorted(b.counts.items())),
+            "\n".join(b.failed_nodes) or "-",
+            "\n".join(b.warned_nodes) or "-",
+            "\n".join(b.skipped_nodes) or "-",
         )
     else:
-        build.add_row("never", "-", "-", "-", "run `impact run` or `impact build`")
+        build.add_row("never", "-", "-", "-", "run `impact run` or `impact build`", "-", "-", "-")
     tables.append(build)
     return tables
+
+
+def print_status(status: Status, console: Console) -> None:
+    for table in status_tables(status):
+        console.print(table)
+    for problem in status.problems:
+        console.print(f"[red]problem:[/] {problem}", soft_wrap=True)
+    for note in status.notes:
+        console.print(f"[yellow]note:[/] {note}", soft_wrap=True)
+    if status.problems:
+        console.print(f"[red]{len(status.problems)} problem(s)[/]: exit code 1")
+    elif status.running:
+        console.print("[yellow]a run is in progress[/]")
+    else:
+        console.print("[green]healthy[/]")
+
+
+def _md(text: object) -> str:
+    """A table cell: pipes escaped, one line."""
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _md_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> list[str]:
+    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
+    lines += ["| " + " | ".join(_md(cell) for cell in row) + " |" for row in rows]
+    return [*lines, ""]
+
+
+def status_markdown(status: Status) -> str:
+    """The status as GitHub-flavoured markdown, for $GITHUB_STEP_SUMMARY: the verdict, the problems and notes, the
+    last run's stages (rows, bytes billed, duration), loads per source, freshness, the last build's failed, warned
+    and skipped nodes by name, and the days of GH Archive's 2025-10-07 change."""
+    if status.problems:
+        verdict = f"{len(status.problems)} problem(s)"
+    elif status.running:
+        verdict = "a run is in progress"
+    else:
+        verdict = "healthy"
+    lines = [
+        f"## impact status: {verdict}",
+        "",
+        f"Target `{status.target}`, `{status.where}`, checked {_when(status.checked_at)} UTC.",
+        "",
+    ]
+    lines += [f"- **problem**: {_md(p)}" for p in status.problems]
+    lines += [f"- note: {_md(n)}" for n in status.notes]
+    if status.problems or status.notes:
+        lines.append("")
+    for title, record, shown in (
+        ("Last command", status.latest, status.latest_status),
+        ("Last `impact run`", status.last_run, None),
+    ):
+        if record is None:
+            continue
+        lines += [
+            f"### {title}: `{record.command}`, {shown or record.status}",
+            "",
+            f"Started {_when(record.started_at)} UTC, ended {_when(record.finished_at)} UTC.",
+            "",
+        ]
+        lines += _md_table(_STAGE_HEADERS, _stage_rows(record))
+    if not status.readable:
+        return "\n".join(lines)
+    lines += ["### Loads per source", ""]
+    per_source = []
+    for source in sorted({load.source for load in status.loads}):
+        loads = [load for load in status.loads if load.source == source]
+        days = sorted(load.day for load in loads if load.day is not None)
+        billed = [load.bytes_billed for load in loads if load.bytes_billed is not None]
+        per_source.append(
+            (
+                source,
+                len(loads),
+                sum(load.status != "ok" for load in loads),
+                f"{sum(load.rows_kept for load in loads):,}",
+                f"{sum(load.rows_rejected for load in loads):,}",
+                sum(len(load.missing_files) for load in loads),
+                human_bytes(sum(billed)) if billed else "-",
+                f"{days[0]} .. {days[-1]}" if days else "-",
+            )
+        )
+    lines += _md_table(
+        ("source", "days", "failed", "rows kept", "rejected", "missing files", "bytes billed", "days loaded"),
+        per_source,
+    )
+    lines += [f"### Source freshness (checked {_when(status.freshness_checked_at)} UTC)", ""]
+    lines += _md_table(
+        ("source", "status", "newest loaded_at", "age then", "warn after", "error after"),
+        [
+            (f.source, f.status, f.max_loaded_at or "-", _age(f.age_seconds), f.warn_after, f.error_after)
+            for f in status.freshness
+        ]
+        or [("never checked", "-", "-", "-", "-", "-")],
+    )
+    lines += ["### Last dbt build", ""]
+    if status.build is None:
+        lines += ["No build recorded.", ""]
+    else:
+        b = status.build
+        lines += [
+            f"`{b.command}`: **{b.status}** in {_seconds(b.seconds)}, finished {_when(b.finished_at)} UTC "
+            f"({', '.join(f'{k}={v}' for k, v in sorted(b.counts.items()))}).",
+            "",
+        ]
+        for label, names in (
+            ("Failed", b.failed_nodes),
+            ("Warned", b.warned_nodes),
+            ("Skipped", b.skipped_nodes),
+        ):
+            if names:
+                lines.append(f"- {label}: " + ", ".join(f"`{n}`" for n in names))
+        lines.append("")
+    if status.drift_days:
+        lines += ["### Days affected by GH Archive's 2025-10-07 change", ""]
+        lines += _md_table(
+            ("archive day", "commits known", "merges known"),
+            [(d.day, d.commits_known, d.merges_known) for d in status.drift_days],
+        )
+    return "\n".join(lines)

@@ -19,10 +19,16 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from ingestion.errors import WarehouseBusyError
 from ingestion.raw_schema import RAW_SCHEMA, RAW_TABLES
 
-RAW_DDL: dict[str, str] = {name: table.duckdb_ddl() for name, table in RAW_TABLES.items()}
+DUCKDB_TABLES = {name: table for name, table in RAW_TABLES.items() if not table.bigquery_only}
+"""The raw tables of the DuckDB warehouse (raw._runs is BigQuery's: DuckDB keeps the run state in a file)."""
+RAW_DDL: dict[str, str] = {name: table.duckdb_ddl() for name, table in DUCKDB_TABLES.items()}
 """`create table if not exists` of each raw table, rendered from `ingestion.raw_schema`."""
+
+FINGERPRINT_VARIABLE = "impact_registry_fingerprint"
+"""The DuckDB session variable a day load records as raw._loads.registry_fingerprint (`set_registry_fingerprint`)."""
 
 
 _IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")
@@ -35,11 +41,39 @@ def utcnow() -> datetime:
 
 
 def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse file (creating the raw schema when writing); WarehouseBusyError, in one line, when
+    another process holds it (a DuckDB file has one writer, and no reader while it is written)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path), read_only=read_only)
+    try:
+        con = duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as exc:
+        if "lock" not in str(exc).lower():
+            raise
+        raise WarehouseBusyError(held_by_another_process(path, exc)) from None
     if not read_only:
         ensure_raw_schema(con)
     return con
+
+
+_DUCKDB_HOLDER = re.compile(r"Conflicting lock is held in (?P<program>.+?) \(PID (?P<pid>\d+)\)")
+
+
+def held_by_another_process(path: Path, exc: BaseException) -> str:
+    """The one-line message for a DuckDB lock conflict, naming the process DuckDB names."""
+    found = _DUCKDB_HOLDER.search(str(exc))
+    who = f"process {found['pid']} ({found['program']})" if found else "another process"
+    return (
+        f"the warehouse {path} is open in {who}, outside `impact`'s run lock (a DuckDB shell, a notebook, "
+        "`dbt` run by hand?): close it there, then run the command again"
+    )
+
+
+def set_registry_fingerprint(con: duckdb.DuckDBPyConnection, fingerprint: str | None) -> None:
+    """The fingerprint the day loads on this connection record in raw._loads (None: record NULL)."""
+    if fingerprint is None:
+        con.execute(f"reset variable {FINGERPRINT_VARIABLE}")
+    else:
+        con.execute(f"set variable {FINGERPRINT_VARIABLE} = ?", [fingerprint])
 
 
 def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
@@ -52,7 +86,7 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
         "select table_name, column_name from information_schema.columns where table_schema = ?", [RAW_SCHEMA]
     ).fetchall():
         existing.setdefault(table, set()).add(column)
-    for name, table in RAW_TABLES.items():
+    for name, table in DUCKDB_TABLES.items():
         for column in table.columns:
             if column.name not in existing.get(name, set()):
                 con.execute(
@@ -165,10 +199,12 @@ def day_load(
 
 LOADS_INSERT = (
     f"insert into {RAW_SCHEMA}._loads (load_id, source, day, status, started_at, finished_at, duration_seconds, "  # noqa: S608
-    "files_expected, files_read, missing_files, rows_read, rows_kept, rows_rejected, bytes_scanned, error) "
-    "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "files_expected, files_read, missing_files, rows_read, rows_kept, rows_rejected, bytes_scanned, error, "
+    "registry_fingerprint) "
+    f"values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, getvariable('{FINGERPRINT_VARIABLE}'))"
 )
-"""One load attempt into raw._loads (the BigQuery columns bytes_processed / bytes_billed stay NULL locally)."""
+"""One load attempt into raw._loads (the BigQuery columns bytes_processed / bytes_billed stay NULL locally); the
+registry fingerprint is the connection's (`set_registry_fingerprint`), NULL when none was set."""
 
 
 def _record(

@@ -69,6 +69,9 @@ class BigQueryRaw:
         self.project = project
         self.location = location
         self.dataset = f"{project}.{RAW_SCHEMA}"
+        self.registry_fingerprint: str | None = None
+        """What `record_load` records in raw._loads.registry_fingerprint (`ingestion.fingerprint`); the raw layer
+        sets it around each source's ingestion."""
 
     def table_id(self, name: str) -> str:
         if name not in RAW_TABLES:
@@ -215,6 +218,7 @@ class BigQueryRaw:
             "error": ("STRING", error[:4000] if error else None),
             "bytes_processed": ("INT64", cost.bytes_processed if cost else None),
             "bytes_billed": ("INT64", cost.bytes_billed if cost else None),
+            "registry_fingerprint": ("STRING", self.registry_fingerprint),
         }
         params: list[Any] = [bigquery.ScalarQueryParameter(k, kind, v) for k, (kind, v) in values.items()]
         params.append(bigquery.ArrayQueryParameter("missing_files", "STRING", list(stats.missing_files)))
@@ -235,6 +239,10 @@ class BigQueryRaw:
         seconds: float,
         results: str,
         failures: Sequence[str],
+        failed_nodes: Sequence[str] = (),
+        warned_nodes: Sequence[str] = (),
+        skipped_nodes: Sequence[str] = (),
+        freshness: str | None = None,
     ) -> None:
         """One row in raw._builds: what a dbt invocation on this project did (`impact status` shows the last)."""
         from google.cloud import bigquery
@@ -248,6 +256,10 @@ class BigQueryRaw:
             bigquery.ScalarQueryParameter("duration_seconds", "FLOAT64", round(seconds, 3)),
             bigquery.ScalarQueryParameter("results", "STRING", results),
             bigquery.ArrayQueryParameter("failures", "STRING", [f[:4000] for f in failures]),
+            bigquery.ArrayQueryParameter("failed_nodes", "STRING", list(failed_nodes)),
+            bigquery.ArrayQueryParameter("warned_nodes", "STRING", list(warned_nodes)),
+            bigquery.ArrayQueryParameter("skipped_nodes", "STRING", list(skipped_nodes)),
+            bigquery.ScalarQueryParameter("freshness", "STRING", freshness),
         ]
         columns = [p.name for p in params]
         sql = (
