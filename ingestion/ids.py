@@ -1,4 +1,4 @@
-"""Deterministic ids (DESIGN section 4), the Python twin of the `impact_id` dbt macro.
+"""Deterministic ids (docs/architecture.md §4), the Python twin of the `impact_id` dbt macro.
 
 id = lower(hex(sha256(part1 || '\\x1f' || part2 || ...))). A NULL part is hashed as the empty string,
 exactly as the macro does, so both engines and this function agree byte for byte.

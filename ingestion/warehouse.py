@@ -1,4 +1,4 @@
-"""The raw layer on DuckDB (DESIGN section 3): its tables, and atomic, idempotent day loads.
+"""The raw layer on DuckDB (docs/architecture.md §3): its tables, and atomic, idempotent day loads.
 
 Every ingestion job writes through `DayLoad`: the day's partition (and the day's rejects) is deleted and
 re-inserted inside one transaction, so a day is either the previous good data or the new complete data,

@@ -1,4 +1,4 @@
-"""Export flagged marts from the warehouse to Postgres (DESIGN section 7).
+"""Export flagged marts from the warehouse to Postgres (docs/architecture.md §7).
 
 Usage: `tables_from_manifest(path, only=...)` lists the marts; `export_postgres(DuckDBReader(duckdb_path),
 postgres_url, tables, dry_run=..., fmt=...)` serves them and returns an `ExportSummary` whose `failed` tells the

@@ -1,6 +1,6 @@
 """Serve the exported marts from Postgres: streamed, atomic, indexed, safe to re-run and to interrupt.
 
-For each mart (DESIGN section 7):
+For each mart (docs/architecture.md §7):
 
 1. its rows stream from the warehouse as Arrow batches, are encoded a batch at a time (binary COPY by default,
    see `pgcopy`) by a producer thread, and go to `COPY <staging>.<table> FROM STDIN` on the main thread: memory

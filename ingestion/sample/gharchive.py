@@ -8,8 +8,8 @@ one JSON event per line, keys in GH Archive's order::
     repo {id, name, url}, payload {...}, public, created_at ("YYYY-MM-DDTHH:MM:SSZ"),
     org {id, login, gravatar_id, url, avatar_url}      <- only when the repo belongs to an organisation
 
-Payload shapes are copied from the real events in /work/shared/samples/gharchive_real_events/ (octocrab's Events
-API fixtures and two GH Archive PushEvents):
+Payload shapes are copied from real events (octocrab's Events API fixtures and two GH Archive PushEvents; their
+sources are in tests/fixtures/gharchive/README.md):
 
 * before 2025-10-07 (by ``created_at``): PushEvent has ``size``, ``distinct_size`` and ``commits[]`` (at most 20,
   ``size`` counts them all); PullRequestEvent carries the full pull request (``merged``, ``merged_at``,
@@ -18,7 +18,7 @@ API fixtures and two GH Archive PushEvents):
   ``pull_request`` is trimmed to ``url, id, number, head, base`` (head/base: ``ref, sha, repo{id, url, name}``),
   so whether a closed pull request was merged cannot be told. PullRequestReviewCommentEvent's ``pull_request`` is
   trimmed the same way (GitHub's 2025-08-08 changelog announced it for the pull-request events; no real sample of
-  it is in shared/samples, so this one is an assumption). Event ids restart lower after the change, as in the real
+  it was at hand, so this one is an assumption). Event ids restart lower after the change, as in the real
   2025-12-15 sample (ids are unique, not monotonic across the change).
 
 What the data holds, so that every rule of the pipeline has something to bite on:
@@ -968,7 +968,7 @@ class _World:
             return "MEMBER" if repo.owner.kind == "Organization" else "COLLABORATOR"
         return "NONE"
 
-    # ---- payload objects (shapes from shared/samples) -----------------------------------------------------------
+    # ---- payload objects (shapes from real events) ---------------------------------------------------------------
 
     def pr_object(self, repo: _Repo, pr: _PullRequest, ts: str, post: bool, merge_fields: bool) -> dict:
         base = f"{_API}/repos/{repo.full_name}"

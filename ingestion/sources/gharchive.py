@@ -1,4 +1,4 @@
-"""GitHub ingestion from GH Archive hour files: the first-stage filter (DESIGN section 3).
+"""GitHub ingestion from GH Archive hour files: the first-stage filter (docs/architecture.md §3).
 
 For each UTC day, the 24 hour files ``YYYY-MM-DD-H.json.gz`` (the names GH Archive publishes: the hour is not
 zero-padded) are read, every line is validated, and the events of tracked repos and orgs are written to

@@ -1,4 +1,4 @@
-"""Optimism ingestion from day files: the first-stage filter for onchain data (DESIGN section 3).
+"""Optimism ingestion from day files: the first-stage filter for onchain data (docs/architecture.md §3).
 
 Production reads ``bigquery-public-data.goog_blockchain_optimism_mainnet_us`` (``transactions`` joined to
 ``receipts`` on ``transaction_hash``). Locally the same two tables come as one file per UTC day::

@@ -1,4 +1,4 @@
-{#- The one rule that decides whether a GitHub login is a bot (DESIGN section 5): the login ends in `[bot]`
+{#- The one rule that decides whether a GitHub login is a bot (docs/architecture.md §5): the login ends in `[bot]`
     (GitHub Apps, any case), or it is listed in the seed github_bot_accounts (case-insensitive). Never NULL. -#}
 {% macro is_bot_login(login) -%}
     coalesce(

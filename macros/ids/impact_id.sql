@@ -1,4 +1,4 @@
-{#- The deterministic id of DESIGN section 4: lower(hex(sha256(part1 || '\x1f' || part2 || ...))).
+{#- The deterministic id of docs/architecture.md §4: lower(hex(sha256(part1 || '\x1f' || part2 || ...))).
     A NULL part is hashed as the empty string. ingestion/ids.py is the Python twin: both must agree byte for byte.
     `parts` is a list of SQL expressions, e.g. impact_id(["'PROJECT'", 'project_name']). -#}
 {% macro impact_id(parts) -%}

@@ -1,4 +1,4 @@
-{#- The universal event table (DESIGN section 5): one row per atomic event of every source. A source plugs in by
+{#- The universal event table (docs/architecture.md §5): one row per atomic event of every source. A source plugs in by
     adding its model, which has exactly these columns, to the list below. -#}
 {%- set event_models = ['int_events__github', 'int_events__optimism'] -%}
 

@@ -18,7 +18,7 @@ repositories as (
     where artifact_type = 'REPOSITORY' and repo_id is not null
 ),
 
--- One row per atomic event of DESIGN section 5, with who did it as a login (an account) or, for a commit author
+-- One row per atomic event of docs/architecture.md §5, with who did it as a login (an account) or, for a commit author
 -- GitHub does not know, an e-mail address.
 repository_events as (
     select

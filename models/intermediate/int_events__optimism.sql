@@ -36,7 +36,7 @@ transactions as (
     from {{ ref('stg_optimism__transactions') }}
 ),
 
--- DESIGN section 5. A contract invocation is a call (to_address set) whose input is not empty; it succeeded when
+-- docs/architecture.md §5. A contract invocation is a call (to_address set) whose input is not empty; it succeeded when
 -- its receipt says status 1. The gas fee goes to the contract called, or to the contract created by a deployment.
 -- The fee is multiplied exactly in wei (a decimal) and only then turned into ETH as a double.
 transaction_events as (

@@ -1,5 +1,5 @@
 """The metric catalog and the files generated from it agree: one model file per entry (the one-line call), one
-unit test per metric, the first set of DESIGN section 6, and a wide-table contract that names only catalog metrics.
+unit test per metric, the first set of docs/architecture.md §6, and a wide-table contract that names only catalog metrics.
 Reads the files only (no dbt run), so a forgotten file is reported with what to add."""
 
 from __future__ import annotations

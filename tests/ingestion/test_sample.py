@@ -28,7 +28,7 @@ from ingestion.sample import (
     write_demo_sample,
 )
 
-# Key orders of GH Archive lines, as in shared/samples/gharchive_real_events (keemgdeok's GH Archive PushEvents).
+# Key orders of GH Archive lines, as in real GH Archive PushEvents (tests/fixtures/gharchive/README.md).
 EVENT_KEYS = ["id", "type", "actor", "repo", "payload", "public", "created_at"]
 ACTOR_KEYS = ["id", "login", "display_login", "gravatar_id", "url", "avatar_url"]
 REPO_KEYS = ["id", "name", "url"]

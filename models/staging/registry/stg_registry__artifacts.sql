@@ -16,7 +16,7 @@ raw_artifacts as (
     from {{ source('registry', 'registry_artifacts') }}
 ),
 
--- The id parts of DESIGN section 4. GitHub: ('GITHUB', owner, repository) lower-case; an organization has no name.
+-- The id parts of docs/architecture.md §4. GitHub: ('GITHUB', owner, repository) lower-case; an organization has no name.
 -- Blockchain: (upper-case network, network, lower-case address), e.g. ('OPTIMISM', 'optimism', '0x...').
 keyed_artifacts as (
     select
