@@ -147,8 +147,9 @@
 
 - name: gas_fees_sum
   description: >-
-    Gas fees (gas used x effective gas price) of the transactions sent to the project's addresses, in ETH, summed
-    exactly (18 decimals) and rounded to a double only in the result; bots, transfers and deployments included.
+    What senders paid for the transactions of transaction_count (calls of the project's contracts, reverted ones
+    and bots included): gas used x effective gas price + the L1 data fee, in ETH, summed exactly (18 decimals) and
+    rounded to a double only in the result. Plain transfers and deployments are not calls and pay nothing here.
   unit: ETH
   event_types: [GAS_FEE]
   aggregation: sum

@@ -32,13 +32,23 @@ transactions as (
         has_input,
         receipt_status,
         gas_used,
-        effective_gas_price_wei
+        effective_gas_price_wei,
+        l1_fee_wei
     from {{ ref('stg_optimism__transactions') }}
 ),
 
--- docs/architecture.md §5. A contract invocation is a call (to_address set) whose input is not empty; it succeeded when
--- its receipt says status 1. The gas fee goes to the contract called, or to the contract created by a deployment.
--- The fee is multiplied exactly in wei (a decimal) and only then turned into ETH as a double.
+-- docs/architecture.md §5. One set of transactions per contract: the calls (to_address set, input not empty).
+-- CONTRACT_INVOCATION counts them, CONTRACT_INVOCATION_SUCCESS those whose receipt says status 1, GAS_FEE is what
+-- their senders paid. A plain transfer (empty input) is none of these.
+calls as (
+    select *
+    from transactions
+    where has_input and to_address is not null
+),
+
+-- The fee is summed exactly in wei (a decimal) and only then turned into ETH: the L2 execution fee (gas used x
+-- effective gas price) plus the L1 data fee. A receipt without an L1 fee (Google's public receipts table has no
+-- such column) adds nothing: that GAS_FEE is the execution fee alone. L1_DATA_FEE is the L1 part on its own.
 transaction_events as (
     select
         block_timestamp as event_time,
@@ -47,8 +57,7 @@ transaction_events as (
         from_address,
         to_address,
         cast(1 as {{ type_amount() }}) as amount
-    from transactions
-    where has_input and to_address is not null
+    from calls
 
     union all
 
@@ -59,8 +68,8 @@ transaction_events as (
         from_address,
         to_address,
         cast(1 as {{ type_amount() }}) as amount
-    from transactions
-    where has_input and to_address is not null and receipt_status = 1
+    from calls
+    where receipt_status = 1
 
     union all
 
@@ -69,10 +78,36 @@ transaction_events as (
         'GAS_FEE' as event_type,
         {{ dbt.concat(['transaction_hash', "':gas_fee'"]) }} as event_source_id,
         from_address,
-        coalesce(to_address, created_contract_address) as to_address,
-        {{ wei_to_eth("gas_used * effective_gas_price_wei") }} as amount
-    from transactions
+        to_address,
+        {{ wei_to_eth("gas_used * effective_gas_price_wei + coalesce(l1_fee_wei, 0)") }} as amount
+    from calls
     where gas_used is not null and effective_gas_price_wei is not null
+
+    union all
+
+    select
+        block_timestamp as event_time,
+        'L1_DATA_FEE' as event_type,
+        {{ dbt.concat(['transaction_hash', "':l1_fee'"]) }} as event_source_id,
+        from_address,
+        to_address,
+        {{ wei_to_eth("l1_fee_wei") }} as amount
+    from calls
+    where l1_fee_wei is not null
+
+    union all
+
+    -- A deployment: from the deployer to the contract it created, when that contract is a project's (listed, or
+    -- created by a tracked deployer). Not a call and not a fee to the new contract.
+    select
+        block_timestamp as event_time,
+        'CONTRACT_DEPLOYED' as event_type,
+        {{ dbt.concat(['transaction_hash', "':deployed'"]) }} as event_source_id,
+        from_address,
+        created_contract_address as to_address,
+        cast(1 as {{ type_amount() }}) as amount
+    from transactions
+    where to_address is null and created_contract_address is not null
 ),
 
 final as (

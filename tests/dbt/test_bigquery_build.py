@@ -32,6 +32,7 @@ import json
 from collections import Counter
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -208,7 +209,14 @@ def test_event_tables_are_partitioned_by_month_and_clustered(bigquery_fixture_bu
         assert node["config"]["incremental_strategy"] == "insert_overwrite", node["name"]
     assert {node["name"] for node in incremental} >= INCREMENTAL_STAGING
     metric_models = [node for node in incremental if node["name"] not in INCREMENTAL_STAGING]
-    assert len(metric_models) == 21
+    # Every metric model (a one-line call of metric_timeseries) is incremental and partitioned by month.
+    metrics_dir = Path(__file__).resolve().parents[2] / "models" / "marts" / "metrics"
+    one_liners = {
+        f.stem
+        for f in metrics_dir.glob("*.sql")
+        if f.read_text().lstrip().startswith("{{ metric_timeseries(")
+    }
+    assert one_liners and {node["name"] for node in metric_models} == one_liners
     for node in metric_models:
         spec = client.get_table(f"{project}.marts.{node['name']}")
         assert (spec.time_partitioning.type_, spec.time_partitioning.field) == ("MONTH", "sample_date"), node[
@@ -267,15 +275,16 @@ def test_ids_are_byte_identical_to_the_python_twin(bigquery_fixture_build: BigQu
 
 
 def test_optimism_rows_reach_the_daily_mart(bigquery_fixture_build: BigQueryBuild) -> None:
-    """optimism.json, worked by hand (fee = gas used x effective gas price; 10^18 wei = 1 ETH), all to the OP
-    token of project optimism:
+    """optimism.json, worked by hand (fee = gas used x effective gas price + the receipt's L1 fee, 1,000 wei on
+    every row; 10^18 wei = 1 ETH), all to the OP token of project optimism:
     - 2024-05-21: U1's call (50,000 x 1 gwei = 5 x 10^13 wei) and U2's reverted one (40,000 x 2 gwei = 8 x 10^13):
-      2 invocations, 1 success, 2 fees = 1.3 x 10^14 wei = 0.00013 ETH.
-    - 2025-12-14: BOT's 20 calls in the hour 10:00 (30,000 x 1 gwei each): 20, 20, 20 fees = 0.0006 ETH. The same
-      file holds a stray copy of U2's call of 12-15 11:00, loaded again with 12-15: it counts once, on 12-15.
-    - 2025-12-15: U1's plain transfer of 12 ETH (no input: a fee only, 21,000 x 1 gwei = 2.1 x 10^13 wei) and U2's
-      call (60,000 x 1,234,567,891 wei = 74,074,073,460,000 wei): 1 invocation, 1 success, 2 fees =
-      95,074,073,460,000 wei = 0.00009507407346 ETH, exact.
+      2 invocations, 1 success, 2 fees = 1.3 x 10^14 + 2,000 wei = 0.000130000000002 ETH, of which L1 2,000 wei.
+    - 2025-12-14: BOT's 20 calls in the hour 10:00 (30,000 x 1 gwei each): 20, 20, 20 fees = 6 x 10^14 + 20,000
+      wei = 0.00060000000002 ETH, of which L1 20,000 wei. The same file holds a stray copy of U2's call of 12-15
+      11:00, loaded again with 12-15: it counts once, on 12-15.
+    - 2025-12-15: U1's plain transfer of 12 ETH (no input: not a call, so nothing) and U2's call (60,000 x
+      1,234,567,891 wei = 74,074,073,460,000 wei, + 1,000 L1): 1 invocation, 1 success, 1 fee =
+      74,074,073,461,000 wei = 0.000074074073461 ETH, exact, of which L1 1,000 wei.
     BOT reaches the 20-per-hour threshold: flagged on 12-14."""
     rows = bigquery_fixture_build.query(
         "select bucket_day, event_type, event_count, amount "
@@ -284,13 +293,16 @@ def test_optimism_rows_reach_the_daily_mart(bigquery_fixture_build: BigQueryBuil
     assert sorted(rows) == [
         (date(2024, 5, 21), "CONTRACT_INVOCATION", 2, Decimal(2)),
         (date(2024, 5, 21), "CONTRACT_INVOCATION_SUCCESS", 1, Decimal(1)),
-        (date(2024, 5, 21), "GAS_FEE", 2, Decimal("0.00013")),
+        (date(2024, 5, 21), "GAS_FEE", 2, Decimal("0.000130000000002")),
+        (date(2024, 5, 21), "L1_DATA_FEE", 2, Decimal("0.000000000000002")),
         (date(2025, 12, 14), "CONTRACT_INVOCATION", 20, Decimal(20)),
         (date(2025, 12, 14), "CONTRACT_INVOCATION_SUCCESS", 20, Decimal(20)),
-        (date(2025, 12, 14), "GAS_FEE", 20, Decimal("0.0006")),
+        (date(2025, 12, 14), "GAS_FEE", 20, Decimal("0.00060000000002")),
+        (date(2025, 12, 14), "L1_DATA_FEE", 20, Decimal("0.00000000000002")),
         (date(2025, 12, 15), "CONTRACT_INVOCATION", 1, Decimal(1)),
         (date(2025, 12, 15), "CONTRACT_INVOCATION_SUCCESS", 1, Decimal(1)),
-        (date(2025, 12, 15), "GAS_FEE", 2, Decimal("0.00009507407346")),
+        (date(2025, 12, 15), "GAS_FEE", 1, Decimal("0.000074074073461")),
+        (date(2025, 12, 15), "L1_DATA_FEE", 1, Decimal("0.000000000000001")),
     ]
     bots = bigquery_fixture_build.query(
         "select address, reason, first_flagged_day from intermediate.int_optimism__address_bots"

@@ -9,15 +9,17 @@ The registry (written to a temporary folder, validated by `load_registry`):
 - collection onchain-sample holds alpha-dex and beta-bridge.
 
 The transactions (fee = gas used x effective gas price; 1 gwei = 10^9 wei, 10^18 wei = 1 ETH):
-- 03-01: U1 calls ROUTER (50,000 gas at 1 gwei = 0.00005 ETH). DEPLOYER creates POOL (1,000,000 gas at 1 gwei =
-  0.001 ETH, a fee to POOL, which becomes alpha-dex's). U2 calls BRIDGE (100,000 gas at 2 gwei = 0.0002 ETH).
+- 03-01: U1 calls ROUTER (50,000 gas at 1 gwei = 0.00005 ETH). DEPLOYER creates POOL (1,000,000 gas at 1 gwei:
+  a deployment, not a call, so no fee to POOL, which becomes alpha-dex's). U2 calls BRIDGE (100,000 gas at 2 gwei
+  = 0.0002 ETH).
 - 03-02: BOT calls ROUTER 20 times between 10:00 and 10:19 (30,000 gas at 1 gwei = 0.00003 ETH each): 20 in one
   hour is the bot threshold, so BOT is flagged. U1 calls POOL and the call reverts (40,000 gas: 0.00004 ETH).
   U1 also calls an untracked address: filtered out by the ingestion.
 - 03-07: U1 calls ROUTER (0.00005 ETH).
 - 03-08: U1 and U3 call ROUTER (0.00005 ETH each).
-- 03-10: U2 calls ROUTER (0.00005 ETH); U3 sends ETH to ROUTER with no calldata (21,000 gas: 0.000021 ETH, a fee
-  but not a transaction of transaction_count).
+- 03-10: U2 calls ROUTER (0.00005 ETH); U3 sends ETH to ROUTER with no calldata (21,000 gas: a plain transfer,
+  neither a transaction of transaction_count nor a fee of gas_fees_sum).
+Every receipt's L1 fee is 0, so each fee is the execution fee.
 No day file for 03-03..03-06 and 03-09: quiet days, explicit zeros in the timeseries. The last day with data is
 03-10, the sample day of the wide table.
 """
@@ -306,9 +308,10 @@ def test_the_bot_is_flagged_and_the_untracked_call_dropped(onchain_warehouse: On
 @pytest.mark.slow
 def test_wide_table_has_the_latest_values(onchain_warehouse: OnchainWarehouse) -> None:
     """On 03-10, alpha-dex. Calls: 1 (03-01) + 21 (03-02: BOT's 20 and U1's reverted one) + 1 + 2 + 1 = 26, of
-    which 03-04..03-10 hold 4; successes 26 - 1 reverted = 25, 4 in the 7-day window. Fees 0.00105 (U1's call and
-    the creation of POOL) + 0.00064 (20 x 0.00003 + 0.00004) + 0.00005 + 0.0001 + 0.000071 (U2's call, U3's
-    transfer) = 0.001911 ETH, in 7 days 0.000221: summed exactly, so each equals the double nearest to the decimal.
+    which 03-04..03-10 hold 4; successes 26 - 1 reverted = 25, 4 in the 7-day window. Fees of those 26 calls only:
+    0.00005 (U1's call; the creation of POOL pays nothing here) + 0.00064 (20 x 0.00003 + 0.00004) + 0.00005 +
+    0.0001 + 0.00005 (U2's call; U3's transfer pays nothing here) = 0.00089 ETH, in 7 days 0.0002: summed exactly,
+    so each equals the double nearest to the decimal.
     Addresses without BOT: U1, U3, U2 = 3 in both windows; new in 03-04..03-10: U3 (03-08), U2 (03-10) = 2;
     returning: U1 (first 03-01) = 1. Contracts called: ROUTER in 7 days; ROUTER and POOL ever. Its contracts: ROUTER
     (tagged) and POOL (created by its deployer), not DEPLOYER: 2. Calls from 03-01 to 03-10.
@@ -326,7 +329,7 @@ def test_wide_table_has_the_latest_values(onchain_warehouse: OnchainWarehouse) -
         """
     )
     assert rows == [
-        ("alpha-dex", LAST_DAY, 4, 26, 4, 25, 0.000221, 0.001911, 3, 3, 2, 1, 3, 0, 1, 2, 2)
+        ("alpha-dex", LAST_DAY, 4, 26, 4, 25, 0.0002, 0.00089, 3, 3, 2, 1, 3, 0, 1, 2, 2)
         + (date(2025, 3, 1), LAST_DAY),
         ("beta-bridge", LAST_DAY, 0, 1, 0, 1, 0.0, 0.0002, 0, 1, 0, 0, 1, 0, 0, 1, 1)
         + (date(2025, 3, 1), date(2025, 3, 1)),
@@ -357,13 +360,13 @@ def test_new_and_returning_at_the_7_day_boundary(onchain_warehouse: OnchainWareh
 def test_collection_counts_an_address_once_and_as_returning(onchain_warehouse: OnchainWarehouse) -> None:
     """onchain-sample on 03-10, 7 days: U2 called BRIDGE (beta-bridge) on 03-01 and ROUTER (alpha-dex) on 03-10:
     new to alpha-dex but returning to the collection. Addresses U1, U3, U2 = 3; new U3 = 1; returning U1, U2 = 2.
-    Transactions add up the projects' (4 + 0); fees 0.000221 + 0."""
+    Transactions add up the projects' (4 + 0); fees ever 0.00089 + 0.0002."""
     assert onchain_warehouse.value("address_count", COLLECTION, LAST_DAY, "7d", "collection") == 3
     assert onchain_warehouse.value("new_address_count", COLLECTION, LAST_DAY, "7d", "collection") == 1
     assert onchain_warehouse.value("returning_address_count", COLLECTION, LAST_DAY, "7d", "collection") == 2
     assert onchain_warehouse.value("new_address_count", ALPHA, LAST_DAY, "7d") == 2
     assert onchain_warehouse.value("transaction_count", COLLECTION, LAST_DAY, "7d", "collection") == 4
-    assert onchain_warehouse.value("gas_fees_sum", COLLECTION, LAST_DAY, "all", "collection") == 0.002111
+    assert onchain_warehouse.value("gas_fees_sum", COLLECTION, LAST_DAY, "all", "collection") == 0.00109
 
 
 @pytest.mark.slow
