@@ -6,6 +6,7 @@ import sys
 from collections.abc import Callable
 from datetime import date, datetime
 from functools import wraps
+from pathlib import Path
 from typing import Any
 
 import click
@@ -160,22 +161,67 @@ def registry() -> None:
 
 @registry.command("validate", context_settings=CONTEXT)
 @settings_options("registry")
-def registry_validate(settings: Settings) -> None:
-    """Check every project and collection file; each problem names the file and the field.
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Fail on warnings too (exit 1), for a registry repository's own CI.",
+)
+def registry_validate(settings: Settings, strict: bool) -> None:
+    """Check every project and collection file; each problem names the file, the field and the line.
+
+    Errors (a file that cannot be used) fail the command; warnings say what the loader normalises or leaves out,
+    and fail it only with --strict.
 
     \b
     Example:
       impact registry validate
-      IMPACT_REGISTRY_DIR=../oss-directory/data impact registry validate
+      IMPACT_REGISTRY_DIR=../oss-directory/data impact registry validate --strict
     """
     from ingestion.registry import load_registry
 
-    reg = load_registry(settings.registry_dir, settings.seeds_dir)
-    artifacts = sum(len(p.github) + len(p.blockchain) for p in reg.projects)
+    reg = load_registry(settings.registry_dir, settings.seeds_dir, strict=strict)
+    for problem in reg.warnings:
+        click.echo(f"warning: {problem}")
+    artifacts = sum(
+        len(p.github) + len(p.url_artifacts) + sum(len(b.networks) for b in p.blockchain)
+        for p in reg.projects
+    )
     stdout.print(
         f"registry ok: {len(reg.projects)} projects, {len(reg.collections)} collections, "
-        f"{artifacts} artifact entries ({settings.registry_dir})"
+        f"{artifacts} artifacts, {len(reg.warnings)} warning(s) ({settings.registry_dir})",
+        markup=False,
     )
+
+
+@registry.command("diff", context_settings=CONTEXT)
+@click.argument("base")
+@click.argument("head")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "markdown"]),
+    default="text",
+    show_default=True,
+    help="markdown: for a pull-request comment.",
+)
+@settings_options("registry")
+def registry_diff(settings: Settings, base: str, head: str, output_format: str) -> None:
+    """What HEAD changes against BASE: projects, artifacts per kind and collection members added, removed or
+    moved. BASE and HEAD are folders, or git refs of the checkout holding the registry folder. Exits 1 when
+    HEAD has errors.
+
+    \b
+    Example:
+      impact registry diff ../before/data ../after/data
+      IMPACT_REGISTRY_DIR=data impact registry diff origin/main HEAD --format markdown > comment.md
+    """
+    from ingestion.registry_diff import diff_specs, format_markdown, format_text
+
+    diff = diff_specs(base, head, Path(settings.registry_dir), Path(settings.seeds_dir))
+    report = format_markdown(diff) if output_format == "markdown" else format_text(diff)
+    click.echo(report.rstrip("\n"))
+    if diff.head_errors:
+        sys.exit(1)
 
 
 @registry.command("load", context_settings=CONTEXT)

@@ -16,12 +16,15 @@ class ConfigError(ImpactError):
 
 
 class RegistryError(ImpactError):
-    """The registry is invalid. Carries every problem found, each naming file and field."""
+    """The registry cannot be loaded. Carries every problem found (errors, and the warnings beside them), each
+    naming file, field and line."""
 
     def __init__(self, problems: list[RegistryProblem]):
         self.problems = problems
-        lines = "\n".join(f"  {p}" for p in problems)
-        super().__init__(f"the registry has {len(problems)} problem(s):\n{lines}")
+        errors = sum(1 for p in problems if p.severity == "error")
+        warnings = len(problems) - errors
+        lines = "\n".join(f"  {p.severity}: {p}" for p in problems)
+        super().__init__(f"the registry has {errors} error(s) and {warnings} warning(s):\n{lines}")
 
 
 class IngestError(ImpactError):
@@ -37,20 +40,30 @@ class ExportError(ImpactError):
 
 
 class RegistryProblem:
-    """One problem in one registry file, at one field."""
+    """One problem in one registry file, at one field (and line, when YAML gives it). `severity` is "error" (the
+    file is unusable: the registry does not load) or "warning" (the loader normalised or left out the value, as
+    the message says)."""
 
-    __slots__ = ("path", "field", "message")
+    __slots__ = ("path", "field", "message", "line", "severity")
 
-    def __init__(self, path: str, field: str, message: str):
+    def __init__(
+        self, path: str, field: str, message: str, *, line: int | None = None, severity: str = "error"
+    ):
         self.path = path
         self.field = field
         self.message = message
+        self.line = line
+        self.severity = severity
 
     def __str__(self) -> str:
-        return f"{self.path}: {self.field}: {self.message}"
+        at = f"line {self.line}: " if self.line else ""
+        return f"{self.path}: {self.field}: {at}{self.message}"
 
     def __repr__(self) -> str:
-        return f"RegistryProblem({self.path!r}, {self.field!r}, {self.message!r})"
+        return (
+            f"RegistryProblem({self.path!r}, {self.field!r}, {self.message!r}, line={self.line!r}, "
+            f"severity={self.severity!r})"
+        )
 
 
 class WarehouseBusyError(ImpactError):

@@ -73,7 +73,13 @@ def read_registry(settings: Settings) -> Registry:
     """Validate the registry files; RegistryError names every problem's file and field."""
     from ingestion.registry import load_registry
 
-    return load_registry(settings.registry_dir, settings.seeds_dir)
+    registry = load_registry(settings.registry_dir, settings.seeds_dir)
+    if registry.warnings:
+        warn(
+            f"the registry loads with {len(registry.warnings)} warning(s) (values normalised or left out): "
+            "`impact registry validate` lists them"
+        )
+    return registry
 
 
 def load_registry_step(settings: Settings, raw: RawLayer | None = None, wait: float = 0.0) -> Registry:

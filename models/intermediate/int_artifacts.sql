@@ -161,6 +161,23 @@ all_artifacts as (
 
     union all
 
+    -- Packages (npm, crates, pypi, go), Open Collectives and DefiLlama protocols: no source reads them yet, but
+    -- they are what package downloads, dependencies and funding will join on.
+    select distinct
+        artifact_id,
+        artifact_source,
+        artifact_namespace,
+        artifact_name,
+        artifact_type,
+        artifact_url,
+        cast(null as {{ dbt.type_bigint() }}) as repo_id,
+        network,
+        'REGISTRY' as discovered_via
+    from registry_artifacts
+    where artifact_type in ('PACKAGE', 'COLLECTIVE', 'PROTOCOL')
+
+    union all
+
     select
         artifact_id,
         artifact_source,

@@ -12,13 +12,15 @@ artifacts as (
     from {{ ref('int_artifacts') }}
 ),
 
+-- An address listed on any_evm is a broader claim than the same address listed on the network itself, as an
+-- organization is broader than a repository in it: the specific listing wins.
 registry_claims as (
     select distinct
         artifact_id,
         project_name,
-        0 as claim_priority
+        case when listed_on_any_evm then 1 else 0 end as claim_priority
     from {{ ref('stg_registry__artifacts') }}
-    where artifact_type in ('REPOSITORY', 'ADDRESS')
+    where artifact_type in ('REPOSITORY', 'ADDRESS', 'PACKAGE', 'COLLECTIVE', 'PROTOCOL')
 ),
 
 org_claims as (
@@ -58,8 +60,10 @@ all_claims as (
     from {{ ref('int_optimism__deployed_contracts') }}
 ),
 
--- One project per artifact: a project listing the artifact itself beats one listing its organization; between
--- equals, the project name first in order wins (the registry's validation should prevent such overlaps).
+-- One project per artifact: a project listing the artifact itself beats one listing its organization (or listing
+-- an address on any_evm); between equals, the project name first in order wins, as the registry loader decides
+-- (it leaves such a claim out of the other project and warns). So an event reaches exactly one project, and a
+-- collection holding both projects counts it once.
 ranked_claims as (
     select
         artifact_id,

@@ -6,6 +6,7 @@ the registry directory), the field, and says what to do. Expected numbers are wo
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import json
 import textwrap
@@ -17,12 +18,18 @@ import pytest
 
 from ingestion.errors import ConfigError, IngestError, RegistryError, RegistryProblem
 from ingestion.registry import (
+    COLLECTION_KEYS,
+    PROJECT_KEYS,
+    SOCIAL_PLATFORMS,
     FrozenMap,
     GithubArtifact,
     Registry,
     TrackedGithub,
     check_registry,
+    github_url_problem,
     load_registry,
+    load_seeds,
+    parse_github_url,
     write_registry,
 )
 from ingestion.warehouse import connect
@@ -54,22 +61,40 @@ def make_registry(root: Path, files: dict[str, str]) -> Path:
 
 
 def problems_of(root: Path, files: dict[str, str], seeds: Path = SEEDS) -> list[RegistryProblem]:
+    """Every problem (errors and warnings) of a registry made of `files`."""
+    _, problems = check_registry(make_registry(root, files), seeds)
+    assert problems, "expected at least one problem"
+    return problems
+
+
+def errors_of(root: Path, files: dict[str, str], seeds: Path = SEEDS) -> list[RegistryProblem]:
+    """The problems of a registry that must not load: load_registry raises, naming every problem."""
     with pytest.raises(RegistryError) as info:
         load_registry(make_registry(root, files), seeds)
     assert info.value.problems, "RegistryError must carry its problems"
     return info.value.problems
 
 
-def the_problem(problems: list[RegistryProblem], path: str, field: str) -> RegistryProblem:
-    found = [p for p in problems if p.path == path and p.field == field]
+def the_problem(
+    problems: list[RegistryProblem], path: str, field: str, severity: str | None = None
+) -> RegistryProblem:
+    found = [p for p in problems if p.path == path and p.field == field and severity in (None, p.severity)]
     assert len(found) == 1, f"expected one problem at {path} {field}, got {found} among {problems}"
     return found[0]
 
 
-def assert_problem(problems: list[RegistryProblem], path: str, field: str, *fragments: str) -> None:
-    message = the_problem(problems, path, field).message
+def assert_problem(
+    problems: list[RegistryProblem], path: str, field: str, *fragments: str, severity: str = "error"
+) -> None:
+    problem = the_problem(problems, path, field, severity)
+    assert problem.severity == severity, f"{problem!r} should be a {severity}"
+    text = str(problem)
     for fragment in fragments:
-        assert fragment in message, f"{fragment!r} not in {message!r}"
+        assert fragment in text, f"{fragment!r} not in {text!r}"
+
+
+def assert_warning(problems: list[RegistryProblem], path: str, field: str, *fragments: str) -> None:
+    assert_problem(problems, path, field, *fragments, severity="warning")
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -137,7 +162,98 @@ def test_sample_registry_writes_hand_counted_rows(tmp_path: Path) -> None:
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# validation: one file at a time
+# the real oss-directory sample
+# ---------------------------------------------------------------------------------------------------------------
+
+OSS = ROOT / "tests" / "fixtures" / "oss-directory"
+
+
+def test_the_networks_and_tags_seeds_cover_oss_directory_schema() -> None:
+    schema = json.loads((OSS / "schema" / "blockchain-address.json").read_text())
+    networks, tags = load_seeds(SEEDS)
+    assert set(schema["properties"]["networks"]["items"]["enum"]) == networks  # 36 networks
+    assert len(networks) == 36
+    assert set(schema["properties"]["tags"]["items"]["enum"]) == tags
+    with (SEEDS / "blockchain_networks.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    chain_ids = {row["network"]: row["chain_id"] for row in rows}
+    assert chain_ids["any_evm"] == ""
+    assert (chain_ids["optimism"], chain_ids["mainnet"], chain_ids["base"]) == ("10", "1", "8453")
+    assert all(chain_ids[n].isdigit() for n in networks - {"any_evm"})
+    assert len({chain_ids[n] for n in networks - {"any_evm"}}) == 35  # one network per chain id
+
+
+def test_every_key_of_the_schemas_is_read() -> None:
+    project = json.loads((OSS / "schema" / "project.json").read_text())
+    collection = json.loads((OSS / "schema" / "collection.json").read_text())
+    assert set(project["properties"]) == set(PROJECT_KEYS)
+    assert set(collection["properties"]) == set(COLLECTION_KEYS)
+    social = json.loads((OSS / "schema" / "social-profile.json").read_text())
+    assert set(social["properties"]) <= set(SOCIAL_PLATFORMS)
+
+
+def test_the_real_sample_validates_and_loads_with_the_expected_warnings(tmp_path: Path) -> None:
+    """The 60 real project files and 4 collections: no error. The warnings, found by reading the files:
+    aiinsure4.git-aiinsure lists https://github.com/aiinsure/aiinsure4.git (line 5); astera-finance lists
+    https://github.com/astera-Finance/ (line 11); blueshift-finance lists 0x784156f8... on bob in entries 3 and 4
+    (entry 4's networks on line 42); jiasyuanchu lists repo twitter-api-2020 twice (github[0] and github[43], line
+    48)."""
+    registry, problems = check_registry(OSS / "data", SEEDS)
+    assert [(p.severity, p.path, p.field, p.line) for p in problems] == [
+        ("warning", "projects/a/aiinsure4.git-aiinsure.yaml", "github[0].url", 5),
+        ("warning", "projects/a/astera-finance.yaml", "github[0].url", 11),
+        ("warning", "projects/b/blueshift-finance.yaml", "blockchain[4].networks", 42),
+        ("warning", "projects/j/jiasyuanchu.yaml", "github[43].url", 48),
+    ]
+    assert "'.git': read as repository aiinsure/aiinsure4" in problems[0].message
+    assert "trailing or doubled '/': read as organization astera-finance" in problems[1].message
+    assert "on bob is listed twice (also blockchain[3].address): kept once" in problems[2].message
+    assert "jiasyuanchu/twitter-api-2020 is listed twice (also github[0].url" in problems[3].message
+    assert len(registry.projects) == 60
+    assert {c.name for c in registry.collections} == {
+        "ipfs-force-community",
+        "ossinsight-ai-training-observability",
+        "ossinsight-llm-gateway-&-proxy",
+        "w3c",
+    }
+    assert registry.project("aiinsure4.git-aiinsure").github == (
+        GithubArtifact("https://github.com/aiinsure/aiinsure4.git", "aiinsure", "aiinsure4"),
+    )
+    polygon = registry.project("0xpolygon")
+    assert polygon.token_coingecko_api_id == "polygon-ecosystem-token"
+    assert [(a.source, a.namespace, a.name) for a in polygon.url_artifacts] == [
+        ("NPM", "maticnetwork", "maticjs"),
+        ("NPM", "maticnetwork", "maticjs-ethers"),
+        ("NPM", "maticnetwork", "maticjs-web3"),
+    ]
+    assert registry.project("evently").comments[0] == "We completely rebranded Megamble as Evently."
+    ckzg = registry.project("c-kzg-4844-ethereum").url_artifacts
+    assert [(a.source, a.kind, a.name) for a in ckzg if a.source in ("GO", "PYPI")] == [
+        ("PYPI", "PACKAGE", "ckzg"),
+        ("GO", "PACKAGE", "github.com/ethereum/c-kzg-4844"),
+    ]
+    assert {(a.source, a.kind, a.name) for a in registry.project("babel").url_artifacts} >= {
+        ("OPEN_COLLECTIVE", "COLLECTIVE", "babel"),
+        ("NPM", "PACKAGE", "core"),
+    }
+    con = connect(tmp_path / "warehouse.duckdb")
+    counts = write_registry(con, load_registry(OSS / "data", SEEDS, strict=False))
+    assert counts["registry_projects"] == 60
+    # Every kind reaches the raw table; sources counted with grep over the files (npm 337, crates 89, defillama 9,
+    # pypi 4, go 2, open_collective 2 URLs, none repeated).
+    by_source = dict(
+        con.execute(
+            "select artifact_source, count(*) from raw.registry_artifacts "
+            "where artifact_source not in ('GITHUB', 'BLOCKCHAIN') group by 1"
+        ).fetchall()
+    )
+    assert by_source == {"NPM": 337, "CRATES": 89, "DEFILLAMA": 9, "PYPI": 4, "GO": 2, "OPEN_COLLECTIVE": 2}
+    with pytest.raises(RegistryError, match="0 error"):
+        load_registry(OSS / "data", SEEDS, strict=True)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# errors: what makes a file unusable
 # ---------------------------------------------------------------------------------------------------------------
 
 
@@ -145,442 +261,86 @@ def test_yaml_syntax_error_names_the_line(tmp_path: Path) -> None:
     # Line 3 starts with a space, so 'foo' continues as a plain scalar onto line 3 and the ':' after
     # ' display_name' (13 characters in, so column 14) is a mapping value where none is allowed.
     text = "version: 7\nname: foo\n display_name: Foo\n"
-    problems = problems_of(tmp_path, {"projects/f/foo.yaml": text})
+    problems = errors_of(tmp_path, {"projects/f/foo.yaml": text})
     assert_problem(problems, "projects/f/foo.yaml", "(yaml)", "line 3:", "column 14", "fix the YAML")
     assert len(problems) == 1
 
 
-def test_duplicate_yaml_key_is_a_problem(tmp_path: Path) -> None:
+def test_duplicate_yaml_key_is_an_error(tmp_path: Path) -> None:
     text = "version: 7\nname: foo\ndisplay_name: Foo\nname: foo\n"
-    problems = problems_of(tmp_path, {"projects/f/foo.yaml": text})
+    problems = errors_of(tmp_path, {"projects/f/foo.yaml": text})
     assert_problem(problems, "projects/f/foo.yaml", "(yaml)", "line 4:", "duplicate key 'name'", "line 2")
 
 
-def test_unknown_keys_at_every_level(tmp_path: Path) -> None:
-    text = project_yaml(
-        "foo",
-        """\
-        homepage: https://foo.org
-        websites:
-          - link: https://foo.org
-        social:
-          myspace:
-            - url: https://myspace.com/foo
-          twitter:
-            - url: https://twitter.com/foo
-              handle: foo
-        github:
-          - url: https://github.com/foo/foo
-            branch: main
-        blockchain:
-          - address: "0x4200000000000000000000000000000000000042"
-            networks: [optimism]
-            tags: [contract]
-            label: OP
-        """,
-    )
-    problems = problems_of(tmp_path, {"projects/f/foo.yaml": text})
-    path = "projects/f/foo.yaml"
-    assert_problem(problems, path, "homepage", "line 4:", "unknown key 'homepage'", "allowed keys here are")
-    assert_problem(problems, path, "websites[0].link", "line 6:", "unknown key 'link'")
-    assert_problem(problems, path, "websites[0].url", "missing required key 'url'")
-    assert_problem(problems, path, "social.myspace", "line 8:", "unknown key 'myspace'", "twitter")
-    assert_problem(problems, path, "social.twitter[0].handle", "line 12:", "unknown key 'handle'")
-    assert_problem(problems, path, "github[0].branch", "line 15:", "unknown key 'branch'")
-    assert_problem(problems, path, "blockchain[0].label", "line 20:", "unknown key 'label'")
-    assert len(problems) == 7
-
-
-def test_unknown_key_suggests_the_close_one(tmp_path: Path) -> None:
-    text = "version: 7\nname: foo\ndispaly_name: Foo\n"
-    problems = problems_of(tmp_path, {"projects/f/foo.yaml": text})
-    assert_problem(problems, "projects/f/foo.yaml", "dispaly_name", "did you mean 'display_name'?")
-    assert_problem(problems, "projects/f/foo.yaml", "display_name", "missing required key 'display_name'")
-
-
-def test_missing_required_keys(tmp_path: Path) -> None:
+def test_missing_required_keys_are_errors(tmp_path: Path) -> None:
     files = {
-        "projects/f/foo.yaml": "name: foo\nblockchain:\n  - address: '0x4200000000000000000000000000000000000042'\n",
+        "projects/f/foo.yaml": "name: foo\n",
         "collections/c.yaml": "version: 7\nname: c\ndisplay_name: C\n",
-    }
-    problems = problems_of(tmp_path, files)
-    for field in ("version", "display_name", "blockchain[0].networks", "blockchain[0].tags"):
-        assert_problem(
-            problems, "projects/f/foo.yaml", field, f"missing required key '{field.split('.')[-1]}'"
-        )
-    assert_problem(problems, "collections/c.yaml", "projects", "missing required key 'projects'", "add it")
-    assert len(problems) == 5
-
-
-def test_wrong_types(tmp_path: Path) -> None:
-    text = textwrap.dedent(
-        """\
-        version: "7"
-        name: foo
-        display_name: yes
-        websites:
-          - https://foo.org
-        github: https://github.com/foo
-        blockchain:
-          - address: 0x4200000000000000000000000000000000000042
-            networks: optimism
-            tags: [contract]
-        """
-    )
-    problems = problems_of(tmp_path, {"projects/f/foo.yaml": text})
-    path = "projects/f/foo.yaml"
-    assert_problem(problems, path, "version", "line 1:", "whole number", "the text '7'", "without quotes")
-    assert_problem(problems, path, "display_name", "line 3:", "must be text", "boolean true", "quote")
-    assert_problem(problems, path, "websites[0]", "line 5:", "must be a mapping like 'url: https://...'")
-    assert_problem(problems, path, "github", "line 6:", "must be a list")
-    # YAML 1.1 reads an unquoted 0x... as a hexadecimal integer: the message says to quote it.
-    assert_problem(problems, path, "blockchain[0].address", "line 8:", "quoted", "as a number")
-    assert_problem(problems, path, "blockchain[0].networks", "line 9:", "must be a list")
-    assert len(problems) == 6
-
-
-@pytest.mark.parametrize(
-    "name",
-    ["Foo", "foo_bar", "-foo", "foo-", "foo--bar", "foo bar", "x'; drop table raw.registry_projects; --"],
-)
-def test_name_must_be_a_slug(tmp_path: Path, name: str) -> None:
-    text = f"version: 7\nname: {json.dumps(name)}\ndisplay_name: Foo\n"
-    problems = problems_of(tmp_path, {"projects/f/foo.yaml": text})
-    assert_problem(
-        problems, "projects/f/foo.yaml", "name", "is not a valid project name", "lower-case letters"
-    )
-    assert len(problems) == 1
-
-
-def test_file_name_must_match_name(tmp_path: Path) -> None:
-    problems = problems_of(tmp_path, {"projects/f/foo.yaml": project_yaml("bar")})
-    assert_problem(
-        problems, "projects/f/foo.yaml", "name", "line 2:", "does not match name 'bar'", "projects/b/bar.yaml"
-    )
-
-
-@pytest.mark.parametrize("rel", ["projects/x/foo.yaml", "projects/foo.yaml", "projects/f/extra/foo.yaml"])
-def test_file_must_sit_in_its_letter_folder(tmp_path: Path, rel: str) -> None:
-    problems = problems_of(tmp_path, {rel: project_yaml("foo")})
-    assert_problem(problems, rel, "name", "belongs in projects/f/foo.yaml", "move the file")
-    assert len(problems) == 1
-
-
-def test_digit_names_use_the_digit_folder(tmp_path: Path) -> None:
-    registry = make_registry(tmp_path, {"projects/0/0xsplits.yaml": project_yaml("0xsplits")})
-    assert [p.name for p in load_registry(registry, SEEDS).projects] == ["0xsplits"]
-
-
-def test_collection_file_name_must_match_name(tmp_path: Path) -> None:
-    files = {
-        "projects/f/foo.yaml": project_yaml("foo"),
-        "collections/c.yaml": "version: 7\nname: d\ndisplay_name: D\nprojects: [foo]\n",
-    }
-    problems = problems_of(tmp_path, files)
-    assert_problem(problems, "collections/c.yaml", "name", "does not match name 'd'", "collections/d.yaml")
-
-
-def test_stray_files_are_problems_hidden_files_are_ignored(tmp_path: Path) -> None:
-    files = {
-        "projects/f/foo.yml": project_yaml("foo"),
-        "projects/f/notes.txt": "hello",
-        "projects/.gitkeep": "",
-        "collections/.DS_Store": "",
-    }
-    problems = problems_of(tmp_path, files)
-    assert_problem(problems, "projects/f/foo.yml", "(file)", "rename it")
-    assert_problem(problems, "projects/f/notes.txt", "(file)", "is not a registry file")
-    assert len(problems) == 2
-
-
-def test_empty_file_and_non_mapping(tmp_path: Path) -> None:
-    files = {"projects/f/foo.yaml": "", "projects/b/bar.yaml": "- just\n- a list\n"}
-    problems = problems_of(tmp_path, files)
-    assert_problem(
-        problems, "projects/f/foo.yaml", "(file)", "the file is empty", "version, name, display_name"
-    )
-    assert_problem(problems, "projects/b/bar.yaml", "(file)", "must be a YAML mapping", "a list")
-
-
-@pytest.mark.parametrize(
-    ("url", "fragment"),
-    [
-        ("http://github.com/foo/bar", "uses http"),
-        ("https://www.github.com/foo/bar", "without it"),
-        ("https://gitlab.com/foo/bar", "is not a GitHub URL"),
-        ("https://github.com/foo/bar/tree/main", "keep only https://github.com/foo/bar"),
-        ("https://github.com/foo/bar.git", "remove the .git suffix"),
-        ("https://github.com/foo/bar/", "remove the trailing slash"),
-        ("https://github.com/foo/bar?tab=readme", "remove everything from '?'"),
-        ("https://github.com/foo/bar#readme", "remove everything from '?' or '#'"),
-        ("https://github.com", "names no owner"),
-        ("https://github.com/-foo", "not a valid GitHub owner name"),
-        ("https://github.com/foo/b@r", "not a valid GitHub repo name"),
-        ("github.com/foo/bar", "is not a GitHub URL"),
-        ("https://github.com/foo /bar", "contains spaces"),
-    ],
-)
-def test_bad_github_urls(tmp_path: Path, url: str, fragment: str) -> None:
-    body = f"github:\n  - url: https://github.com/foo/ok\n  - url: {json.dumps(url)}\n"
-    problems = problems_of(tmp_path, {"projects/f/foo.yaml": project_yaml("foo", body)})
-    assert_problem(problems, "projects/f/foo.yaml", "github[1].url", "line 6:", fragment)
-    assert len(problems) == 1
-
-
-@pytest.mark.parametrize(
-    ("url", "fragment"),
-    [
-        ("ftp://foo.org", "must start with https://"),
-        ("foo.org", "must start with https://"),
-        ("https://", "has no host name"),
-        ("https://foo", "has no host name"),
-        ("https://foo.org/a b", "contains spaces"),
-    ],
-)
-def test_bad_website_and_social_urls(tmp_path: Path, url: str, fragment: str) -> None:
-    body = f"websites:\n  - url: {json.dumps(url)}\nsocial:\n  twitter:\n    - url: {json.dumps(url)}\n"
-    problems = problems_of(tmp_path, {"projects/f/foo.yaml": project_yaml("foo", body)})
-    assert_problem(problems, "projects/f/foo.yaml", "websites[0].url", "line 5:", fragment)
-    assert_problem(problems, "projects/f/foo.yaml", "social.twitter[0].url", "line 8:", fragment)
-    assert len(problems) == 2
-
-
-@pytest.mark.parametrize(
-    "address",
-    [
-        "0x42",
-        "0x42000000000000000000000000000000000000420",  # 41 hex digits
-        "0x420000000000000000000000000000000000004g",  # 'g' is not hex
-        "4200000000000000000000000000000000000042ab",  # no 0x
-        "0X4200000000000000000000000000000000000042",  # upper-case X
-    ],
-)
-def test_bad_addresses(tmp_path: Path, address: str) -> None:
-    body = f'blockchain:\n  - address: "{address}"\n    networks: [optimism]\n    tags: [contract]\n'
-    problems = problems_of(tmp_path, {"projects/f/foo.yaml": project_yaml("foo", body)})
-    assert_problem(problems, "projects/f/foo.yaml", "blockchain[0].address", "line 5:", "40 hex digits")
-    assert len(problems) == 1
-
-
-def test_addresses_are_stored_lower_cased(tmp_path: Path) -> None:
-    body = (
-        'blockchain:\n  - address: "0xE592427A0AEce92De3Edee1F18E0157C05861564"\n'
-        "    networks: [optimism]\n    tags: [contract]\n"
-    )
-    registry = load_registry(
-        make_registry(tmp_path, {"projects/f/foo.yaml": project_yaml("foo", body)}), SEEDS
-    )
-    assert registry.projects[0].blockchain[0].address == "0xe592427a0aece92de3edee1f18e0157c05861564"
-
-
-def test_unknown_or_repeated_networks_and_tags(tmp_path: Path) -> None:
-    body = """\
-    blockchain:
-      - address: "0x4200000000000000000000000000000000000042"
-        networks: [optimism, solana, optimism]
-        tags: [contract, whale]
-      - address: "0x4200000000000000000000000000000000000043"
-        networks: [any_evm, base]
-        tags: []
-    """
-    problems = problems_of(tmp_path, {"projects/f/foo.yaml": project_yaml("foo", body)})
-    path = "projects/f/foo.yaml"
-    assert_problem(
-        problems,
-        path,
-        "blockchain[0].networks[1]",
-        "line 6:",
-        "unknown network 'solana'",
-        "blockchain_networks.csv",
-    )
-    assert_problem(problems, path, "blockchain[0].networks[2]", "'optimism' is listed twice")
-    assert_problem(
-        problems, path, "blockchain[0].tags[1]", "line 7:", "unknown tag 'whale'", "did you mean 'wallet'?"
-    )
-    assert_problem(problems, path, "blockchain[1].networks", "'any_evm' already covers every EVM network")
-    assert_problem(problems, path, "blockchain[1].tags", "must list at least one of")
-    assert len(problems) == 5
-
-
-def test_known_values_come_from_the_seeds(tmp_path: Path) -> None:
-    seeds = tmp_path / "seeds"
-    seeds.mkdir()
-    (seeds / "blockchain_networks.csv").write_text("network,description\ntestnet,a test chain\n")
-    (seeds / "blockchain_tags.csv").write_text("tag,description\ncontract,a contract\n")
-    body = """\
-    blockchain:
-      - address: "0x4200000000000000000000000000000000000042"
-        networks: [testnet, optimism]
-        tags: [contract]
-    """
-    problems = problems_of(tmp_path, {"projects/f/foo.yaml": project_yaml("foo", body)}, seeds=seeds)
-    assert_problem(problems, "projects/f/foo.yaml", "blockchain[0].networks[1]", "unknown network 'optimism'")
-    assert len(problems) == 1
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# validation: across files
-# ---------------------------------------------------------------------------------------------------------------
-
-
-def test_duplicate_project_names_name_both_files(tmp_path: Path) -> None:
-    """projects/x/foo.yaml is misplaced (1 problem) and reuses 'foo' (1 problem). Its repo, the same as the
-    first file's, is not reported again as a conflict: the duplicate file takes no part in ownership checks."""
-    body = "github:\n  - url: https://github.com/foo/foo\n"
-    files = {
-        "projects/f/foo.yaml": project_yaml("foo", body),
-        "projects/x/foo.yaml": project_yaml("foo", body),
-    }
-    problems = problems_of(tmp_path, files)
-    assert [(p.path, p.field) for p in problems] == [("projects/x/foo.yaml", "name")] * 2
-    assert "belongs in projects/f/foo.yaml" in problems[0].message
-    assert "project name 'foo' is already used by projects/f/foo.yaml" in problems[1].message
-    assert "names must be unique" in problems[1].message
-
-
-def test_same_repo_in_two_projects_is_a_conflict(tmp_path: Path) -> None:
-    files = {
-        "projects/a/alpha.yaml": project_yaml("alpha", "github:\n  - url: https://github.com/Acme/Widget\n"),
-        "projects/b/beta.yaml": project_yaml("beta", "github:\n  - url: https://github.com/acme/widget\n"),
-    }
-    problems = problems_of(tmp_path, files)
-    assert_problem(
-        problems,
-        "projects/b/beta.yaml",
-        "github[0].url",
-        "line 5:",
-        "repo acme/widget is already claimed by project 'alpha' (projects/a/alpha.yaml, github[0].url)",
-        "remove it from one of the two files",
-    )
-    assert len(problems) == 1
-
-
-def test_repo_inside_an_org_claimed_by_another_project_is_a_conflict(tmp_path: Path) -> None:
-    files = {
-        "projects/a/alpha.yaml": project_yaml("alpha", "github:\n  - url: https://github.com/Acme\n"),
-        "projects/b/beta.yaml": project_yaml("beta", "github:\n  - url: https://github.com/acme/widget\n"),
-    }
-    problems = problems_of(tmp_path, files)
-    assert_problem(
-        problems,
-        "projects/b/beta.yaml",
-        "github[0].url",
-        "lies inside the org 'acme'",
-        "project 'alpha' claims whole (projects/a/alpha.yaml, github[0].url)",
-    )
-    assert len(problems) == 1
-
-
-def test_org_containing_a_repo_of_another_project_is_a_conflict(tmp_path: Path) -> None:
-    files = {
-        "projects/a/alpha.yaml": project_yaml("alpha", "github:\n  - url: https://github.com/acme/widget\n"),
-        "projects/b/beta.yaml": project_yaml("beta", "github:\n  - url: https://github.com/ACME\n"),
-    }
-    problems = problems_of(tmp_path, files)
-    assert_problem(
-        problems,
-        "projects/b/beta.yaml",
-        "github[0].url",
-        "org acme contains repos already listed",
-        "project 'alpha' at projects/a/alpha.yaml, github[0].url",
-    )
-    assert len(problems) == 1
-
-
-def test_redundant_github_entries_within_a_project(tmp_path: Path) -> None:
-    body = """\
-    github:
-      - url: https://github.com/acme
-      - url: https://github.com/acme/widget
-      - url: https://github.com/other/thing
-      - url: https://github.com/Other/Thing
-      - url: https://github.com/Acme
-    """
-    problems = problems_of(tmp_path, {"projects/f/foo.yaml": project_yaml("foo", body)})
-    path = "projects/f/foo.yaml"
-    assert_problem(problems, path, "github[1].url", "already covered by github[0].url", "whole org 'acme'")
-    assert_problem(problems, path, "github[3].url", "repo other/thing is listed twice (also github[2].url)")
-    assert_problem(problems, path, "github[4].url", "org acme is listed twice (also github[0].url)")
-    assert len(problems) == 3
-
-
-def test_address_conflicts_per_network(tmp_path: Path) -> None:
-    """alpha: A on optimism, B on any_evm. beta: A (upper-case hex) on [mainnet, optimism]: optimism clashes,
-    mainnet is free; B on base clashes with alpha's any_evm; C on optimism is free. gamma: A on base is free (no
-    one claims A on base or on any_evm). So exactly two problems, both in beta."""
-    a = "0x00000000000000000000000000000000000000a1"
-    b = "0x00000000000000000000000000000000000000b2"
-    c = "0x00000000000000000000000000000000000000c3"
-
-    def blockchain(*entries: tuple[str, str]) -> str:
-        return "blockchain:\n" + "".join(
-            f'  - address: "{address}"\n    networks: [{networks}]\n    tags: [contract]\n'
-            for address, networks in entries
-        )
-
-    files = {
-        "projects/a/alpha.yaml": project_yaml("alpha", blockchain((a, "optimism"), (b, "any_evm"))),
-        "projects/b/beta.yaml": project_yaml(
-            "beta", blockchain((a.replace("a1", "A1"), "mainnet, optimism"), (b, "base"), (c, "optimism"))
+        "projects/b/bar.yaml": project_yaml(
+            "bar", "blockchain:\n  - address: '0x" + "a" * 40 + "'\n    tags: [eoa]\n"
         ),
-        "projects/g/gamma.yaml": project_yaml("gamma", blockchain((a, "base"))),
+        "projects/q/qux.yaml": project_yaml("qux", "github:\n  - {}\n"),
     }
-    problems = problems_of(tmp_path, files)
+    problems = errors_of(tmp_path, files)
+    assert_problem(problems, "projects/f/foo.yaml", "version", "missing required key 'version'")
+    assert_problem(problems, "projects/f/foo.yaml", "display_name", "missing required key 'display_name'")
+    assert_problem(problems, "collections/c.yaml", "projects", "missing required key 'projects'")
+    assert_problem(
+        problems, "projects/b/bar.yaml", "blockchain[0].networks", "line 5:", "missing required key"
+    )
+    assert_problem(problems, "projects/q/qux.yaml", "github[0].url", "missing required key 'url'")
+    assert all(p.severity == "error" for p in problems)
+
+
+def test_a_name_that_is_not_text_is_an_error(tmp_path: Path) -> None:
+    problems = errors_of(tmp_path, {"projects/f/foo.yaml": "version: 7\nname: [foo]\ndisplay_name: Foo\n"})
+    assert_problem(problems, "projects/f/foo.yaml", "name", "line 2:", "must be text")
+
+
+def test_file_name_must_equal_name(tmp_path: Path) -> None:
+    files = {
+        "projects/f/foo.yaml": project_yaml("bar"),
+        "collections/c.yaml": "version: 7\nname: d\ndisplay_name: D\nprojects: [bar]\n",
+    }
+    problems = errors_of(tmp_path, files)
     assert_problem(
         problems,
-        "projects/b/beta.yaml",
-        "blockchain[0].address",
-        "line 5:",
-        f"address {a} on optimism is already claimed by project 'alpha' "
-        "(projects/a/alpha.yaml, blockchain[0].address)",
+        "projects/f/foo.yaml",
+        "name",
+        "line 2:",
+        "'foo.yaml' differs from name 'bar'",
+        "projects/b/bar.yaml",
     )
     assert_problem(
-        problems,
-        "projects/b/beta.yaml",
-        "blockchain[1].address",
-        "line 8:",
-        f"address {b} on base (overlapping any_evm) is already claimed by project 'alpha'",
-    )
-    assert len(problems) == 2
-
-
-def test_same_address_twice_in_one_project(tmp_path: Path) -> None:
-    body = """\
-    blockchain:
-      - address: "0x4200000000000000000000000000000000000042"
-        networks: [optimism]
-        tags: [contract]
-      - address: "0x4200000000000000000000000000000000000042"
-        networks: [optimism]
-        tags: [proxy]
-    """
-    problems = problems_of(tmp_path, {"projects/f/foo.yaml": project_yaml("foo", body)})
-    assert_problem(
-        problems, "projects/f/foo.yaml", "blockchain[1].address", "listed twice (also blockchain[0].address)"
+        problems, "collections/c.yaml", "name", "'c.yaml' differs from name 'd'", "collections/d.yaml"
     )
 
 
-def test_collection_problems(tmp_path: Path) -> None:
+def test_a_collection_naming_a_missing_project_is_an_error(tmp_path: Path) -> None:
     files = {
         "projects/f/foo.yaml": project_yaml("foo"),
-        "collections/a.yaml": "version: 7\nname: a\ndisplay_name: A\nprojects: [foo, nope, foo]\n",
-        "collections/b.yaml": "version: 7\nname: a\ndisplay_name: B\nprojects: []\n",
+        "collections/c.yaml": "version: 7\nname: c\ndisplay_name: C\nprojects:\n  - foo\n  - ghost\n",
     }
-    problems = problems_of(tmp_path, files)
+    problems = errors_of(tmp_path, files)
     assert_problem(
-        problems,
-        "collections/a.yaml",
-        "projects[1]",
-        "line 4:",
-        "project 'nope' does not exist",
-        "projects/n/nope.yaml",
+        problems, "collections/c.yaml", "projects[1]", "line 6:", "project 'ghost' does not exist",
+        "no projects/g/ghost.yaml",
+    )  # fmt: skip
+
+
+def test_two_files_with_one_name_is_an_error(tmp_path: Path) -> None:
+    files = {"projects/f/foo.yaml": project_yaml("foo"), "projects/x/foo.yaml": project_yaml("foo")}
+    problems = errors_of(tmp_path, files)
+    assert_problem(
+        problems, "projects/x/foo.yaml", "name", "already used by projects/f/foo.yaml", severity="error"
     )
-    assert_problem(problems, "collections/a.yaml", "projects[2]", "project 'foo' is listed twice")
-    assert_problem(problems, "collections/b.yaml", "projects", "lists no project")
-    b_name = [p.message for p in problems if p.path == "collections/b.yaml" and p.field == "name"]
-    assert len(b_name) == 2  # misnamed file, and the name 'a' reused
-    assert any("collection name 'a' is already used by collections/a.yaml" in m for m in b_name)
-    assert len(problems) == 5
+
+
+def test_empty_file_and_non_mapping_are_errors(tmp_path: Path) -> None:
+    files = {"projects/e/empty.yaml": "", "projects/l/list.yaml": "- a\n- b\n"}
+    problems = errors_of(tmp_path, files)
+    assert_problem(problems, "projects/e/empty.yaml", "(file)", "the file is empty")
+    assert_problem(problems, "projects/l/list.yaml", "(file)", "must be a YAML mapping", "not a list")
 
 
 def test_collection_member_whose_file_is_broken_is_not_reported_twice(tmp_path: Path) -> None:
@@ -588,12 +348,13 @@ def test_collection_member_whose_file_is_broken_is_not_reported_twice(tmp_path: 
         "projects/f/foo.yaml": "version: 7\nname: foo\n display_name: Foo\n",  # YAML error
         "collections/c.yaml": "version: 7\nname: c\ndisplay_name: C\nprojects: [foo]\n",
     }
-    problems = problems_of(tmp_path, files)
+    problems = errors_of(tmp_path, files)
     assert [(p.path, p.field) for p in problems] == [("projects/f/foo.yaml", "(yaml)")]
 
 
 def test_every_problem_is_collected_before_raising(tmp_path: Path) -> None:
-    """Hand count: foo.yaml 2 (bad website, unknown tag); bar.yaml 1 (YAML error); c.yaml 1 (missing project)."""
+    """Hand count: foo.yaml 2 warnings (bad website, unknown tag); bar.yaml 1 error (YAML); c.yaml 1 error (a
+    missing project)."""
     files = {
         "projects/f/foo.yaml": project_yaml(
             "foo",
@@ -603,17 +364,437 @@ def test_every_problem_is_collected_before_raising(tmp_path: Path) -> None:
         "projects/b/bar.yaml": "version: [7\n",
         "collections/c.yaml": "version: 7\nname: c\ndisplay_name: C\nprojects: [foo, ghost]\n",
     }
-    with pytest.raises(RegistryError) as info:
-        load_registry(make_registry(tmp_path, files), SEEDS)
-    problems = info.value.problems
+    problems = errors_of(tmp_path, files)
     assert len(problems) == 4
-    assert sorted({p.path for p in problems}) == [
-        "collections/c.yaml",
-        "projects/b/bar.yaml",
-        "projects/f/foo.yaml",
+    with pytest.raises(RegistryError) as info:
+        load_registry(tmp_path / "registry", SEEDS)
+    assert "the registry has 2 error(s) and 2 warning(s)" in str(info.value)
+    assert "warning: projects/f/foo.yaml: blockchain[0].tags[0]: line 9: unknown tag 'whale'" in str(
+        info.value
+    )
+    assert "error: collections/c.yaml: projects[1]: line 4: project 'ghost' does not exist" in str(info.value)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# warnings: the file loads, the loader does one documented thing
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def warnings_of(tmp_path: Path, files: dict[str, str]) -> tuple[Registry, list[RegistryProblem]]:
+    """The registry (it must load) and its warnings."""
+    registry = load_registry(make_registry(tmp_path, files), SEEDS)
+    assert all(p.severity == "warning" for p in registry.warnings)
+    return registry, list(registry.warnings)
+
+
+def test_names_oss_directory_allows_load_without_a_problem(tmp_path: Path) -> None:
+    names = ["llm-gateway-&-proxy", "foo.git-bar", "foo--bar", "Foo_(v2)", "0x-splits"]
+    files = {f"projects/{n[0].lower()}/{n}.yaml": project_yaml(n) for n in names}
+    files["collections/a-&-b.yaml"] = "version: 7\nname: a-&-b\ndisplay_name: A & B\nprojects: [foo--bar]\n"
+    registry_dir = make_registry(tmp_path, files)
+    registry, problems = check_registry(registry_dir, SEEDS)
+    assert problems == []
+    assert sorted(p.name for p in registry.projects) == sorted(names)
+    assert registry.collections[0].projects == ("foo--bar",)
+
+
+def test_unknown_keys_are_ignored_with_a_warning(tmp_path: Path) -> None:
+    body = """\
+    colour: blue
+    social:
+      tiktok:
+        - url: https://tiktok.com/@foo
+    github:
+      - url: https://github.com/foo/bar
+        branch: main
+    blockchain:
+      - address: "0x4200000000000000000000000000000000000042"
+        networks: [optimism]
+        tags: [contract]
+        nmae: Router
+    """
+    registry, problems = warnings_of(tmp_path, {"projects/f/foo.yaml": project_yaml("foo", body)})
+    assert_warning(problems, "projects/f/foo.yaml", "colour", "line 4:", "unknown key 'colour', ignored")
+    assert_warning(problems, "projects/f/foo.yaml", "social.tiktok", "line 6:", "ignored")
+    assert_warning(problems, "projects/f/foo.yaml", "github[0].branch", "line 10:", "ignored")
+    assert_warning(problems, "projects/f/foo.yaml", "blockchain[0].nmae", "line 15:", "did you mean 'name'?")
+    assert len(problems) == 4
+    assert registry.project("foo").github == (GithubArtifact("https://github.com/foo/bar", "foo", "bar"),)
+
+
+def test_a_project_outside_its_letter_folder_loads_with_a_warning(tmp_path: Path) -> None:
+    registry, problems = warnings_of(tmp_path, {"projects/x/foo.yaml": project_yaml("foo")})
+    assert_warning(
+        problems, "projects/x/foo.yaml", "name", "belongs in projects/f/foo.yaml", "loaded from where"
+    )
+    assert registry.project("foo").source_file == "projects/x/foo.yaml"
+
+
+def test_stray_files_are_ignored_with_a_warning(tmp_path: Path) -> None:
+    files = {
+        "projects/f/foo.yaml": project_yaml("foo"),
+        "projects/README.md": "# projects\n",
+        "projects/b/bar.yml": project_yaml("bar"),
+        "projects/f/.hidden.yaml": "not: [valid",
+        "projects/.git/config": "x",
+    }
+    registry, problems = warnings_of(tmp_path, files)
+    assert [(p.path, p.message) for p in problems] == [
+        ("projects/README.md", "is not a registry file: ignored"),
+        ("projects/b/bar.yml", "is not a registry file (registry files end in .yaml): ignored"),
     ]
-    assert "the registry has 4 problem(s)" in str(info.value)
-    assert "projects/f/foo.yaml: blockchain[0].tags[0]: line 9: unknown tag 'whale'" in str(info.value)
+    assert [p.name for p in registry.projects] == ["foo"]
+
+
+@pytest.mark.parametrize(
+    ("url", "fragment"),
+    [
+        ("https://gitlab.com/foo/bar", "is not a GitHub URL"),
+        ("https://github.com/foo/bar/tree/main", "points inside a repo"),
+        ("https://github.com/foo/bar?tab=readme", "has a query or fragment"),
+        ("https://github.com", "names no owner"),
+        ("https://github.com/-foo", "is not a GitHub owner name"),
+        ("https://github.com/foo/b@r", "is not a GitHub repo name"),
+        ("github.com/foo/bar", "is not a GitHub URL"),
+        ("https://github.com/foo /bar", "contains spaces"),
+    ],
+)
+def test_a_github_url_that_is_not_a_repo_or_org_is_left_out(tmp_path: Path, url: str, fragment: str) -> None:
+    body = f"github:\n  - url: {url}\n  - url: https://github.com/foo/kept\n"
+    registry, problems = warnings_of(tmp_path, {"projects/f/foo.yaml": project_yaml("foo", body)})
+    assert_warning(problems, "projects/f/foo.yaml", "github[0].url", "line 5:", fragment, "left out")
+    assert [a.key for a in registry.project("foo").github] == ["foo/kept"]
+
+
+def test_github_urls_are_normalised_and_kept_once(tmp_path: Path) -> None:
+    """Six spellings of two artifacts: repo acme/widget (4 spellings) and org acme (2)."""
+    body = """\
+    github:
+      - url: https://github.com/Acme/Widget
+      - url: https://github.com/acme/widget/
+      - url: https://github.com/acme/widget.git
+      - url: http://www.github.com/ACME/WIDGET
+      - url: https://github.com/acme/
+      - url: https://github.com/ACME
+    """
+    registry, problems = warnings_of(tmp_path, {"projects/f/foo.yaml": project_yaml("foo", body)})
+    assert registry.project("foo").github == (
+        GithubArtifact("https://github.com/Acme/Widget", "acme", "widget"),
+        GithubArtifact("https://github.com/acme/", "acme", None),
+    )
+    assert_warning(
+        problems, "projects/f/foo.yaml", "github[1].url", "line 6:", "listed twice (also github[0].url"
+    )
+    assert_warning(problems, "projects/f/foo.yaml", "github[2].url", "kept once, with the URL first written")
+    assert_warning(problems, "projects/f/foo.yaml", "github[3].url", "line 8:", "listed twice")
+    assert_warning(
+        problems, "projects/f/foo.yaml", "github[4].url", "trailing or doubled '/'", "organization acme"
+    )
+    assert_warning(problems, "projects/f/foo.yaml", "github[5].url", "organization acme is listed twice")
+    assert len(problems) == 5
+    assert github_url_problem("https://github.com/foo/bar.git") is None
+    assert parse_github_url("http://www.github.com/Foo/Bar.git/") == ("foo", "bar")
+
+
+@pytest.mark.parametrize(
+    ("address", "fragment"),
+    [
+        ('"0x42"', "(4 characters)"),
+        ('"0x42000000000000000000000000000000000000420"', "(43 characters)"),
+        ('"0x420000000000000000000000000000000000004"', "(41 characters)"),
+        ('""', "(empty)"),
+        ('"0x420000000000000000000000000000000000004g"', "(42 characters)"),
+        ("0x4200000000000000000000000000000000000042", "is a number to YAML"),
+    ],
+)
+def test_an_address_that_is_not_0x_and_40_hex_is_left_out(
+    tmp_path: Path, address: str, fragment: str
+) -> None:
+    body = f"""\
+    blockchain:
+      - address: {address}
+        networks: [optimism]
+        tags: [contract]
+      - address: "0x00000000000000000000000000000000000000aa"
+        networks: [optimism]
+        tags: [contract]
+    """
+    registry, problems = warnings_of(tmp_path, {"projects/f/foo.yaml": project_yaml("foo", body)})
+    assert_warning(problems, "projects/f/foo.yaml", "blockchain[0].address", "line 5:", fragment, "left out")
+    assert [a.address for a in registry.project("foo").blockchain] == ["0x" + "0" * 38 + "aa"]
+
+
+def test_unknown_networks_and_tags_are_left_out(tmp_path: Path) -> None:
+    body = """\
+    blockchain:
+      - address: "0x4200000000000000000000000000000000000042"
+        networks: [optimsm, base, base]
+        tags: [contract, whale]
+      - address: "0x00000000000000000000000000000000000000aa"
+        networks: [moonbeam]
+        tags: [eoa]
+      - address: "0x00000000000000000000000000000000000000bb"
+        networks: [any_evm, optimism]
+        tags: [eoa]
+    """
+    registry, problems = warnings_of(tmp_path, {"projects/f/foo.yaml": project_yaml("foo", body)})
+    assert_warning(
+        problems, "projects/f/foo.yaml", "blockchain[0].networks[0]", "did you mean 'optimism'?", "left out"
+    )
+    assert_warning(
+        problems, "projects/f/foo.yaml", "blockchain[0].networks[2]", "'base' is listed twice", "kept once"
+    )
+    assert_warning(
+        problems, "projects/f/foo.yaml", "blockchain[0].tags[1]", "unknown tag 'whale'", "left out"
+    )
+    assert_warning(
+        problems, "projects/f/foo.yaml", "blockchain[1].networks", "no known network", "entry is left out"
+    )
+    assert_warning(problems, "projects/f/foo.yaml", "blockchain[2].networks", "read as [any_evm] alone")
+    assert [(a.address[-2:], a.networks, a.tags) for a in registry.project("foo").blockchain] == [
+        ("42", ("base",), ("contract",)),
+        ("bb", ("any_evm",), ("eoa",)),
+    ]
+
+
+def test_an_address_listed_twice_in_a_project_is_kept_once_with_both_tags(tmp_path: Path) -> None:
+    body = """\
+    blockchain:
+      - address: "0x4200000000000000000000000000000000000042"
+        networks: [optimism]
+        tags: [contract]
+      - address: "0x4200000000000000000000000000000000000042"
+        networks: [optimism, base]
+        tags: [deployer]
+    """
+    registry, problems = warnings_of(tmp_path, {"projects/f/foo.yaml": project_yaml("foo", body)})
+    assert_warning(
+        problems, "projects/f/foo.yaml", "blockchain[1].networks", "line 9:", "on optimism is listed twice"
+    )
+    assert [(a.networks, a.tags) for a in registry.project("foo").blockchain] == [
+        (("optimism",), ("contract", "deployer")),
+        (("base",), ("deployer",)),
+    ]
+
+
+def test_bad_websites_and_wrong_types_are_left_out(tmp_path: Path) -> None:
+    body = """\
+    description: 42
+    websites:
+      - url: ftp://foo.org
+      - url: https://foo
+      - url: https://foo.org
+    social: [twitter]
+    github: https://github.com/foo
+    comments: [fine, {not: text}]
+    """
+    registry, problems = warnings_of(tmp_path, {"projects/f/foo.yaml": project_yaml("foo", body)})
+    assert_warning(problems, "projects/f/foo.yaml", "websites[0].url", "is not a web address", "left out")
+    assert_warning(problems, "projects/f/foo.yaml", "websites[1].url", "has no host name", "left out")
+    assert_warning(problems, "projects/f/foo.yaml", "social", "line 9:", "must be a mapping", "left out")
+    assert_warning(problems, "projects/f/foo.yaml", "github", "must be a list", "left out")
+    assert_warning(problems, "projects/f/foo.yaml", "comments[1]", "must be text", "left out")
+    foo = registry.project("foo")
+    assert (foo.description, foo.websites, foo.github, foo.comments) == (
+        "42",
+        ("https://foo.org",),
+        (),
+        ("fine",),
+    )
+
+
+def test_package_and_funding_urls_become_artifacts(tmp_path: Path) -> None:
+    body = """\
+    npm:
+      - url: https://www.npmjs.com/package/@Scope/Pkg
+      - url: https://www.npmjs.com/package/lodash
+      - url: https://www.npmjs.com/package/@scope/pkg/v/1.0.0
+      - url: https://www.npmjs.com/~someone
+    crates:
+      - url: https://crates.io/crates/Serde
+    pypi:
+      - url: https://pypi.org/project/Py_Solc.X/
+    go:
+      - url: https://github.com/Supranational/blst.git
+      - url: https://pkg.go.dev/golang.org/x/net
+    open_collective:
+      - url: https://opencollective.com/babel
+    defillama:
+      - url: https://defillama.com/protocol/bunni-v2
+      - url: https://defillama.com/chain/Ethereum
+    token_coingecko_api_id: bunni
+    """
+    registry, problems = warnings_of(tmp_path, {"projects/f/foo.yaml": project_yaml("foo", body)})
+    foo = registry.project("foo")
+    # The npm URL with /v/1.0.0 names the same package as the first one: kept once.
+    assert [(a.source, a.kind, a.namespace, a.name, a.url) for a in foo.url_artifacts] == [
+        ("NPM", "PACKAGE", "scope", "pkg", "https://www.npmjs.com/package/@Scope/Pkg"),
+        ("NPM", "PACKAGE", None, "lodash", "https://www.npmjs.com/package/lodash"),
+        ("CRATES", "PACKAGE", None, "serde", "https://crates.io/crates/Serde"),
+        ("PYPI", "PACKAGE", None, "py-solc-x", "https://pypi.org/project/Py_Solc.X/"),
+        ("GO", "PACKAGE", None, "github.com/supranational/blst", "https://github.com/Supranational/blst.git"),
+        ("GO", "PACKAGE", None, "golang.org/x/net", "https://pkg.go.dev/golang.org/x/net"),
+        ("OPEN_COLLECTIVE", "COLLECTIVE", None, "babel", "https://opencollective.com/babel"),
+        ("DEFILLAMA", "PROTOCOL", None, "bunni-v2", "https://defillama.com/protocol/bunni-v2"),
+    ]
+    assert foo.token_coingecko_api_id == "bunni"
+    assert_warning(
+        problems, "projects/f/foo.yaml", "npm[2].url", "npm scope/pkg is listed twice", "kept once"
+    )
+    assert_warning(problems, "projects/f/foo.yaml", "npm[3].url", "line 8:", "not a npm URL", "left out")
+    assert_warning(
+        problems, "projects/f/foo.yaml", "defillama[1].url", "https://defillama.com/protocol/<slug>"
+    )
+    assert len(problems) == 3
+
+
+def test_collection_repeats_and_empty_collections_are_warnings(tmp_path: Path) -> None:
+    files = {
+        "projects/f/foo.yaml": project_yaml("foo"),
+        "collections/c.yaml": "version: 7\nname: c\ndisplay_name: C\nprojects: [foo, foo]\ncomments: [why]\n",
+        "collections/e.yaml": "version: 7\nname: e\ndisplay_name: E\nprojects: []\n",
+    }
+    registry, problems = warnings_of(tmp_path, files)
+    assert_warning(
+        problems, "collections/c.yaml", "projects[1]", "line 4:", "listed twice (also projects[0])"
+    )
+    assert_warning(problems, "collections/e.yaml", "projects", "lists no project")
+    assert [(c.name, c.projects, c.comments) for c in registry.collections] == [
+        ("c", ("foo",), ("why",)),
+        ("e", (), ()),
+    ]
+    # The empty collection still reaches the raw table: one row without a member.
+    con = connect(tmp_path / "warehouse.duckdb")
+    write_registry(con, registry)
+    assert con.execute(
+        "select collection_name, project_name, comments from raw.registry_collections order by 1"
+    ).fetchall() == [("c", "foo", ["why"]), ("e", None, [])]
+
+
+def test_strict_turns_every_warning_into_an_error(tmp_path: Path) -> None:
+    registry_dir = make_registry(
+        tmp_path, {"projects/f/foo.yaml": project_yaml("foo", "github:\n  - url: https://github.com/foo/\n")}
+    )
+    assert load_registry(registry_dir, SEEDS).warnings
+    with pytest.raises(RegistryError, match="0 error\\(s\\) and 1 warning\\(s\\)") as info:
+        load_registry(registry_dir, SEEDS, strict=True)
+    assert [p.field for p in info.value.problems] == ["github[0].url"]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# claims across projects
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def test_a_repo_inside_another_projects_org_belongs_to_the_project_listing_it(tmp_path: Path) -> None:
+    files = {
+        "projects/b/bigcorp.yaml": project_yaml("bigcorp", "github:\n  - url: https://github.com/BigCorp\n"),
+        "projects/w/widget.yaml": project_yaml(
+            "widget", "github:\n  - url: https://github.com/bigcorp/widget\n"
+        ),
+    }
+    registry, problems = warnings_of(tmp_path, files)
+    assert_warning(
+        problems, "projects/w/widget.yaml", "github[0].url", "line 5:", "lies inside the org 'bigcorp'",
+        "projects/b/bigcorp.yaml, github[0].url (line 5)", "belongs to 'widget'", "'bigcorp' keeps the org's other",
+    )  # fmt: skip
+    assert len(problems) == 1
+    tracked = registry.tracked_github()
+    assert tracked.owner_of("BigCorp/Widget") == "widget"
+    assert tracked.owner_of("bigcorp/other") == "bigcorp"
+
+
+def test_one_artifact_in_two_projects_stays_with_the_first_name(tmp_path: Path) -> None:
+    """zeta sorts after alpha: every artifact both list stays with alpha and is left out of zeta. The org is spelled
+    in two cases (as in the real registry), the address is on optimism in both (and on base only in zeta, which
+    zeta keeps)."""
+    address = "0x4200000000000000000000000000000000000042"
+    alpha = f"""\
+    github:
+      - url: https://github.com/Shared-Org
+      - url: https://github.com/x/repo
+    npm:
+      - url: https://www.npmjs.com/package/shared
+    blockchain:
+      - address: "{address}"
+        networks: [optimism]
+        tags: [contract]
+    """
+    zeta = f"""\
+    github:
+      - url: https://github.com/shared-org
+      - url: https://github.com/X/Repo
+      - url: https://github.com/zeta/own
+    npm:
+      - url: https://www.npmjs.com/package/shared
+    blockchain:
+      - address: "{address.upper().replace("0X", "0x")}"
+        networks: [optimism, base]
+        tags: [contract]
+    """
+    files = {
+        "projects/z/zeta.yaml": project_yaml("zeta", zeta),
+        "projects/a/alpha.yaml": project_yaml("alpha", alpha),
+    }
+    registry, problems = warnings_of(tmp_path, files)
+    for field_name, what in [
+        ("github[0].url", "organization shared-org"),
+        ("github[1].url", "repository x/repo"),
+        ("npm[0].url", "npm shared"),
+        ("blockchain[0].address", f"address {address} on optimism"),
+    ]:
+        assert_warning(
+            problems, "projects/z/zeta.yaml", field_name, what, "also claimed by project 'alpha'",
+            "projects/a/alpha.yaml", "left out of 'zeta'",
+        )  # fmt: skip
+    assert len(problems) == 4
+    zeta_project = registry.project("zeta")
+    assert [a.key for a in zeta_project.github] == ["zeta/own"]
+    assert zeta_project.url_artifacts == ()
+    assert [(a.address, a.networks) for a in zeta_project.blockchain] == [(address, ("base",))]
+    assert registry.tracked_github().owner_of("Shared-Org/anything") == "alpha"
+
+
+def test_an_address_on_a_network_wins_over_another_projects_any_evm(tmp_path: Path) -> None:
+    address = "0x00000000000000000000000000000000000000aa"
+    files = {
+        "projects/a/alpha.yaml": project_yaml(
+            "alpha", f'blockchain:\n  - address: "{address}"\n    networks: [any_evm]\n    tags: [eoa]\n'
+        ),
+        "projects/z/zeta.yaml": project_yaml(
+            "zeta", f'blockchain:\n  - address: "{address}"\n    networks: [optimism]\n    tags: [eoa]\n'
+        ),
+    }
+    registry, problems = warnings_of(tmp_path, files)
+    assert_warning(
+        problems, "projects/z/zeta.yaml", "blockchain[0].address", "listed on any_evm by project 'alpha'",
+        "on optimism it belongs to 'zeta'", "to 'alpha' on the other networks",
+    )  # fmt: skip
+    # Both claims are written; dbt's int_artifacts_by_project ranks the specific one first.
+    assert registry.project("alpha").blockchain[0].networks == ("any_evm",)
+    assert registry.project("zeta").blockchain[0].networks == ("optimism",)
+
+
+def test_the_same_address_on_different_networks_is_no_conflict(tmp_path: Path) -> None:
+    address = "0x00000000000000000000000000000000000000aa"
+    files = {
+        "projects/a/alpha.yaml": project_yaml(
+            "alpha", f'blockchain:\n  - address: "{address}"\n    networks: [base]\n    tags: [eoa]\n'
+        ),
+        "projects/z/zeta.yaml": project_yaml(
+            "zeta", f'blockchain:\n  - address: "{address}"\n    networks: [optimism]\n    tags: [eoa]\n'
+        ),
+    }
+    _, problems = check_registry(make_registry(tmp_path, files), SEEDS)
+    assert problems == []
+
+
+def test_a_project_listing_an_org_and_a_repo_in_it_keeps_both(tmp_path: Path) -> None:
+    body = "github:\n  - url: https://github.com/acme\n  - url: https://github.com/acme/widget\n"
+    registry_dir = make_registry(tmp_path, {"projects/a/acme.yaml": project_yaml("acme", body)})
+    registry, problems = check_registry(registry_dir, SEEDS)
+    assert problems == []
+    assert [a.key for a in registry.project("acme").github] == ["acme", "acme/widget"]
 
 
 def test_missing_directory_or_seed_is_a_config_error(tmp_path: Path) -> None:
@@ -633,10 +814,17 @@ def test_missing_directory_or_seed_is_a_config_error(tmp_path: Path) -> None:
         load_registry(registry, seeds)
 
 
-def test_check_registry_returns_problems_without_raising(tmp_path: Path) -> None:
-    registry_dir = make_registry(tmp_path, {"projects/f/foo.yaml": project_yaml("bar")})
-    _, problems = check_registry(registry_dir, SEEDS)
-    assert [(p.path, p.field) for p in problems] == [("projects/f/foo.yaml", "name")]
+def test_known_values_come_from_the_seeds(tmp_path: Path) -> None:
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "blockchain_networks.csv").write_text("network,chain_id,description\ntestnet,1,a test chain\n")
+    (seeds / "blockchain_tags.csv").write_text("tag,description\nwhale,a big holder\n")
+    body = 'blockchain:\n  - address: "0x4200000000000000000000000000000000000042"\n'
+    body += "    networks: [testnet, optimism]\n    tags: [whale]\n"
+    registry_dir = make_registry(tmp_path, {"projects/f/foo.yaml": project_yaml("foo", body)})
+    registry, problems = check_registry(registry_dir, seeds)
+    assert [(p.field, p.severity) for p in problems] == [("blockchain[0].networks[1]", "warning")]
+    assert registry.project("foo").blockchain[0].networks == ("testnet",)
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -19,14 +19,15 @@ from ingestion.warehouse import connect
 ROOT = Path(__file__).resolve().parents[2]
 LOADED_AT = datetime(2026, 1, 2, 3, 4, 5)
 COLUMNS = {
-    "registry_projects": "project_name, display_name, description, websites, social, _source_file",
-    "registry_collections": "collection_name, display_name, description, project_name, _source_file",
+    "registry_projects": "project_name, display_name, description, websites, social, token_coingecko_api_id, "
+    "comments, _source_file",
+    "registry_collections": "collection_name, display_name, description, project_name, comments, _source_file",
     "registry_artifacts": "project_name, artifact_source, artifact_kind, artifact_namespace, artifact_name, "
     "artifact_url, network, tags, address_label, _source_file",
 }
 
 
-REPEATED = {"registry_projects": {3}, "registry_collections": set(), "registry_artifacts": {7}}
+REPEATED = {"registry_projects": {3, 6}, "registry_collections": {4}, "registry_artifacts": {7}}
 """Positions of the list columns: BigQuery has no NULL list (a REPEATED column reads back as [])."""
 
 
@@ -65,4 +66,36 @@ def test_the_registry_loads_the_same_rows_and_replaces_on_reload(
         assert _comparable(table, remote) == _comparable(table, local), table
     loads = list(bq_client.query(f"select status, rows_kept from `{raw.table_id('_loads')}`").result())  # noqa: S608
     assert [tuple(r.values()) for r in loads] == [("ok", 33), ("ok", 33)]
+    con.close()
+
+
+def test_the_real_oss_directory_sample_lands_with_every_column(
+    bq_client: Any, bq_project: str, tmp_path: Path
+) -> None:
+    """The real sample (tests/fixtures/oss-directory): packages, funding and protocol artifacts, coingecko ids and
+    comments reach BigQuery as they reach DuckDB, column for column."""
+    registry = load_registry(ROOT / "tests" / "fixtures" / "oss-directory" / "data", ROOT / "seeds")
+    raw = BigQueryRaw(bq_client, QueryRunner(bq_client, 10**12), bq_project)
+    raw.ensure()
+    counts = raw.write_registry(registry, LOADED_AT)
+    con = connect(tmp_path / "w.duckdb")
+    assert write_registry(con, registry, loaded_at=LOADED_AT) == counts
+    for table, columns in COLUMNS.items():
+        local = con.execute(f"select {columns} from raw.{table}").fetchall()  # noqa: S608 - constant names
+        remote = [
+            tuple(row.values())
+            for row in bq_client.query(f"select {columns} from `{raw.table_id(table)}`").result()  # noqa: S608
+        ]
+        assert _comparable(table, remote) == _comparable(table, local), table
+    sources = {
+        row[0]
+        for row in bq_client.query(
+            f"select distinct artifact_source from `{raw.table_id('registry_artifacts')}`"  # noqa: S608
+        ).result()
+    }
+    assert sources == {"GITHUB", "BLOCKCHAIN", "NPM", "CRATES", "PYPI", "GO", "OPEN_COLLECTIVE", "DEFILLAMA"}
+    coingecko = con.execute(
+        "select token_coingecko_api_id from raw.registry_projects where project_name = '0xpolygon'"
+    ).fetchone()
+    assert coingecko == ("polygon-ecosystem-token",)
     con.close()

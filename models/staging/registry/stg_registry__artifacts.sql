@@ -16,8 +16,11 @@ raw_artifacts as (
     from {{ source('registry', 'registry_artifacts') }}
 ),
 
--- The id parts of docs/architecture.md §4. GitHub: ('GITHUB', owner, repository) lower-case; an organization has no name.
+-- The id parts of docs/architecture.md §4. GitHub: ('GITHUB', owner, repository) lower-case; an organization has
+-- no name.
 -- Blockchain: (upper-case network, network, lower-case address), e.g. ('OPTIMISM', 'optimism', '0x...').
+-- Packages and the other URL artifacts keep the registry's source (NPM, CRATES, PYPI, GO, OPEN_COLLECTIVE,
+-- DEFILLAMA), with the lower-case namespace (an npm scope; NULL otherwise) and name the loader read from the URL.
 keyed_artifacts as (
     select
         project_name,
@@ -37,7 +40,8 @@ keyed_artifacts as (
             else lower(artifact_namespace)
         end as artifact_namespace,
         lower(artifact_name) as artifact_name,
-        lower(network) as network
+        lower(network) as network,
+        coalesce(lower(network) = 'any_evm', false) as listed_on_any_evm
     from raw_artifacts
 ),
 
@@ -56,7 +60,8 @@ network_artifacts as (
         artifact_source,
         artifact_namespace,
         artifact_name,
-        network
+        network,
+        listed_on_any_evm
     from keyed_artifacts
     where network is null or network != 'any_evm'
     {%- for evm_network in var('evm_networks') %}
@@ -75,7 +80,8 @@ network_artifacts as (
         '{{ evm_network | upper }}' as artifact_source,
         '{{ evm_network | lower }}' as artifact_namespace,
         artifact_name,
-        '{{ evm_network | lower }}' as network
+        '{{ evm_network | lower }}' as network,
+        listed_on_any_evm
     from keyed_artifacts
     where network = 'any_evm'
     {%- endfor %}
@@ -95,9 +101,14 @@ ranked_artifacts as (
         network,
         tags,
         address_label,
+        listed_on_any_evm,
         row_number() over (
             partition by project_name, artifact_source, artifact_namespace, artifact_name
-            order by _loaded_at desc nulls last, _source_file asc nulls last, artifact_url asc nulls last
+            order by
+                _loaded_at desc nulls last,
+                listed_on_any_evm asc,
+                _source_file asc nulls last,
+                artifact_url asc nulls last
         ) as copy_rank
     from network_artifacts
 ),
@@ -115,7 +126,8 @@ final as (
         artifact_url,
         network,
         tags,
-        address_label
+        address_label,
+        listed_on_any_evm
     from ranked_artifacts
     where copy_rank = 1
 )
