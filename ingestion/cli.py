@@ -478,7 +478,8 @@ def demo(settings: Settings, no_progress: bool) -> None:
     """Generate the sample (GH Archive hours for the sample registry), run the pipeline, print activity.
 
     The sample covers 2025-10-05 to 2025-10-08, across GH Archive's 2025-10-07 payload change, with one hour
-    left out on purpose (reported, not fatal).
+    left out on purpose (reported, not fatal). Ends by writing the HTML report (`impact report`) to data/report/
+    and printing the path of its index to open.
 
     \b
     Example:
@@ -502,6 +503,10 @@ def demo(settings: Settings, no_progress: bool) -> None:
     print_code_metrics(settings.duckdb_path, stdout)
     print_onchain_metrics(settings.duckdb_path, stdout)
     stdout.print("one project's metrics over time: impact metrics optimism")
+    from ingestion.site import write_site
+
+    site = write_site(settings.duckdb_path, out.parent / "report", log=stdout.print)
+    stdout.print(f"the report, to open in a browser: {site.index.resolve()}")
 
 
 @cli.group(context_settings=CONTEXT)
@@ -583,6 +588,48 @@ def metrics(settings: Settings, project: str) -> None:
     from ingestion.metrics_report import print_project_metrics
 
     print_project_metrics(settings.duckdb_path, project, stdout)
+
+
+@cli.command(context_settings=CONTEXT)
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder to write the site to.",
+)
+@click.option(
+    "--window",
+    type=click.Choice(["7d", "30d", "90d", "180d", "all"]),
+    default="30d",
+    show_default=True,
+    help="The trailing window the charts and the index show.",
+)
+@click.option(
+    "--days", type=click.IntRange(min=1), default=730, show_default=True, help="How far back the charts go."
+)
+@click.option(
+    "--workers", type=click.IntRange(min=1), help="Processes writing project pages (default: CPUs)."
+)
+@settings_options("duckdb")
+def report(settings: Settings, out: Path, window: str, days: int, workers: int | None) -> None:
+    """Write a static HTML report of the marts: an index of projects and collections (sortable, filterable, with
+    sparklines) and a page per project and per collection with a chart and a data table per metric, the latest
+    value of every window, the artifacts and the data-quality notes. Values marked * are partial, as in the CLI.
+
+    The pages open from disk with no network (plotly.js is copied into DIR/assets). A folder that holds an
+    earlier report is updated in place; any other non-empty folder is refused.
+
+    \b
+    Example:
+      impact report --out site/ && xdg-open site/index.html
+      impact report --out site/ --window 7d --days 365
+    """
+    from ingestion.site import write_site
+
+    result = write_site(
+        settings.duckdb_path, out, window=window, days=days, workers=workers, log=stdout.print
+    )
+    stdout.print(f"open {result.index.resolve()}")
 
 
 @cli.command(context_settings=CONTEXT)
