@@ -8,6 +8,8 @@ out on purpose reported, the GH Archive 2025-10-07 change flagged, and a second 
 
 from __future__ import annotations
 
+import json
+
 import duckdb
 import pytest
 from click.testing import CliRunner
@@ -76,10 +78,19 @@ def test_the_missing_hour_is_recorded_and_nothing_is_rejected(demo_run) -> None:
 
 def test_status_shows_the_loaded_days_and_the_build(demo_run) -> None:
     warehouse, _ = demo_run
-    result = CliRunner().invoke(cli, ["status"], env={"IMPACT_DUCKDB_PATH": str(warehouse)})
+    """The demo loads 2025-10-05..08 from both sources and builds: healthy (exit 0), each day's latest load ok, the
+    build ok, and the hour the sample leaves out named as a note."""
+    result = CliRunner().invoke(cli, ["status", "--json"], env={"IMPACT_DUCKDB_PATH": str(warehouse)})
     assert result.exit_code == 0, result.output
-    assert result.output.count("github ") == 4 and result.output.count("optimism ") == 4
-    assert "dbt build" in result.output and "ok" in result.output
+    found = json.loads(result.stdout)
+    days = ["2025-10-05", "2025-10-06", "2025-10-07", "2025-10-08"]
+    for source in ("github", "optimism"):
+        loaded = sorted((load["day"], load["status"]) for load in found["loads"] if load["source"] == source)
+        assert loaded == [(day, "ok") for day in days], source
+    assert found["last_build"]["status"] == "ok"
+    assert any(note.startswith("github 2025-10-") and "missing" in note for note in found["notes"])
+    text = CliRunner().invoke(cli, ["status"], env={"IMPACT_DUCKDB_PATH": str(warehouse)})
+    assert text.exit_code == 0 and "healthy" in text.output
 
 
 def test_running_the_demo_again_changes_nothing(demo_run) -> None:
