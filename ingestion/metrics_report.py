@@ -100,6 +100,8 @@ def format_amount(amount: float | None, unit: str) -> str:
         return f"{amount:,.1f}"
     if unit == ETH_UNIT:
         return format_eth(amount)
+    if amount != round(amount):  # an average (a monthly average of daily counts)
+        return f"{amount:,.1f}"
     return f"{amount:,.0f}"
 
 
@@ -216,17 +218,69 @@ def _partial_note(definitions: Sequence[MetricDefinition]) -> str:
     )
 
 
+LIFECYCLE_TABLE = "developer_lifecycle_v1"
+
+
+def lifecycle_line(con: duckdb.DuckDBPyConnection, project_id: str) -> str | None:
+    """One line on a project's developer lifecycle in its latest month (marts.developer_lifecycle_v1): active
+    developers by state, the inactive ones, and the active ones by tenure. None when the mart or the project's rows
+    are missing."""
+    if not has_table(con, "marts", LIFECYCLE_TABLE):
+        return None
+    row = con.execute(
+        """
+        select activity_month, month_complete, active_developers, first_month_developers, full_time_developers,
+            part_time_developers, returning_developers, dormant_developers, churned_developers,
+            tenure_under_1_year, tenure_1_to_2_years, tenure_2_years_or_more
+        from marts.developer_lifecycle_v1
+        where entity_type = 'project' and entity_id = ?
+        order by activity_month desc
+        limit 1
+        """,
+        [project_id],
+    ).fetchone()
+    if row is None:
+        return None
+    month, complete, active, first, full, part, returning, dormant, churned, young, middle, old = row
+    partial = "" if complete else " (month not over)"
+    return (
+        f"developers in {month:%Y-%m}{partial}: {active} active ({first} first month, {full} full-time, "
+        f"{part} part-time, {returning} returning), {dormant} dormant, {churned} churned; "
+        f"tenure <1y {young}, 1-2y {middle}, 2y+ {old}"
+    )
+
+
+def lifecycle_report(con: duckdb.DuckDBPyConnection) -> Table | None:
+    """A line per project on its developer lifecycle in the latest month (what `impact demo` ends with)."""
+    if not has_table(con, "marts", LIFECYCLE_TABLE):
+        return None
+    projects = con.execute(
+        "select project_id, project_name from marts.projects_v1 order by project_name"
+    ).fetchall()
+    table = Table(title="Developer lifecycle per project, latest month")
+    table.add_column("project", style="bold", no_wrap=True)
+    table.add_column("developers")
+    for project_id, project_name in projects:
+        line = lifecycle_line(con, project_id)
+        if line is not None:
+            table.add_row(str(project_name), line)
+    return table if table.row_count else None
+
+
 def print_code_metrics(duckdb_path: Path, console: Console, window: str = "30d") -> None:
     """Print every project's latest metrics over `window` (what `impact demo` ends with)."""
     con = open_read_only(duckdb_path)
     try:
         report = code_metrics_report(con, window)
+        lifecycle = lifecycle_report(con)
     finally:
         con.close()
     for table in report.tables:
         console.print(table)
     if report.note:
         console.print(f"[yellow]note:[/] {report.note}")
+    if lifecycle is not None:
+        console.print(lifecycle)
 
 
 ONCHAIN_FACTS = (
@@ -325,37 +379,41 @@ def project_metrics_report(con: duckdb.DuckDBPyConnection, project_name: str) ->
     definitions = metric_definitions(con)
     latest: dict[tuple[str, str], MetricValue] = {}
     series: dict[str, dict[date, float | None]] = {}
+    spark_windows = {d.metric: _spark_window(d) for d in definitions}
     if as_of is not None:
         rows = con.execute(
             """
             select metric, sample_date, "window", amount, data_complete
             from marts.timeseries_metrics_by_project_v1
-            where project_id = ? and sample_date > ? and (sample_date = ? or "window" = ?)
+            where project_id = ? and sample_date > ?
             """,
-            [project_id, as_of - timedelta(days=SPARK_DAYS), as_of, SPARK_WINDOW],
+            [project_id, as_of - timedelta(days=SPARK_DAYS)],
         ).fetchall()
         for metric, sample_date, window, amount, complete in rows:
             if sample_date == as_of:
                 latest[(metric, window)] = MetricValue(amount, bool(complete))
-            if window == SPARK_WINDOW:
+            if window == spark_windows.get(metric):
                 series.setdefault(metric, {})[sample_date] = amount
     # The trend starts on the project's first sample day when that is less than SPARK_DAYS days ago.
     first_day = min((day for points in series.values() for day in points), default=as_of)
     days = [first_day + timedelta(days=n) for n in range((as_of - first_day).days + 1)] if as_of else []
     subtitle = f"{repositories} repositories, commits pushed {first_commit or '-'} to {last_commit or '-'}"
+    lifecycle = lifecycle_line(con, project_id)
     table = Table(
         title=f"{display_name} ({project_name}): metrics on {as_of or 'no data yet'}",
-        caption=f"{subtitle}; trend: the 7-day value over the last {SPARK_DAYS} days",
+        caption=f"{subtitle}; trend: the 7-day value (else the metric's own window) over the last {SPARK_DAYS} days"
+        + (f"\n{lifecycle}" if lifecycle else ""),
     )
     table.add_column("metric", style="bold")
     table.add_column("unit")
-    for window in WINDOWS:
+    windows = report_windows(definitions)
+    for window in windows:
         table.add_column(window, justify="right")
     table.add_column(f"last {SPARK_DAYS} days", no_wrap=True, min_width=min(len(days), SPARK_WIDTH))
     partial = False
     for definition in definitions:
         cells = [definition.metric, definition.unit]
-        for window in WINDOWS:
+        for window in windows:
             value = latest.get((definition.metric, window))
             if window not in definition.windows:
                 cells.append("")
@@ -370,6 +428,20 @@ def project_metrics_report(con: duckdb.DuckDBPyConnection, project_name: str) ->
         cells.append(sparkline([points.get(day) for day in days]))
         table.add_row(*cells)
     return Report((table,), _partial_note(definitions) if partial else None)
+
+
+def report_windows(definitions: Sequence[MetricDefinition]) -> list[str]:
+    """The windows of the report's columns: the standard ones, plus any a metric has of its own (Electric Capital's
+    28 days), in order of length, `all` last."""
+    found = set(WINDOWS) | {w for d in definitions for w in d.windows}
+    return sorted(found, key=lambda w: (w == "all", int(w[:-1]) if w != "all" else 0))
+
+
+def _spark_window(definition: MetricDefinition) -> str:
+    """The window a metric's trend shows: 7 days when it has that window, else its first one."""
+    if SPARK_WINDOW in definition.windows or not definition.windows:
+        return SPARK_WINDOW
+    return definition.windows[0]
 
 
 def print_project_metrics(duckdb_path: Path, project_name: str, console: Console) -> None:

@@ -45,6 +45,22 @@ def test_the_demo_prints_activity_for_every_project(demo_run) -> None:
         assert f"│ {project.name} " in output
 
 
+def test_the_demo_ends_with_a_developer_lifecycle_line_per_project(demo_run) -> None:
+    """The sample spans 2025-10-05 .. 10-08: every project with a developer (an account that pushed) gets the
+    lifecycle line of October, a month not over."""
+    warehouse, output = demo_run
+    assert "Developer lifecycle per project, latest month" in output
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        with_developers = con.execute(
+            "select count(distinct entity_id) from marts.developer_lifecycle_v1 where entity_type = 'project'"
+        ).fetchone()
+    finally:
+        con.close()
+    assert with_developers is not None and with_developers[0] > 0
+    assert output.count("developers in 2025-10") == with_developers[0]
+
+
 def test_the_demo_flags_the_days_after_the_gh_archive_change(demo_run) -> None:
     _, output = demo_run
     assert "commits unknown on 2025-10-07, 2025-10-08" in output

@@ -21,6 +21,11 @@
                                           scaled to the window: x days per 30 is ceil(x * N / 30) days in N
                      median_duration      median of a duration in days, of the items completed in the window
                                           (`duration`: pull_request_merge = merged_at - created_at of the PR)
+      window_days    a fixed window of that many days, the metric's only one, whatever var metric_windows says
+                     (Electric Capital's 28 days); with classify_from, thresholds are `min_days` (at least) and/or
+                     `below_days` (fewer than) days of that window, not scaled [none]
+      average_days   report the average of the daily value over that many days ending on each day (days before
+                     the entity's first event count as 0), as one window of that many days; needs window_days [none]
       exclude_bots   drop events whose sender is a bot (from_artifact_type = 'BOT') [false]
       all_time       also give the `all` window (everything up to the day) [true; false for classify_from,
                      count_new_from, count_returning_from and median_duration, where it means nothing or costs too
@@ -32,53 +37,59 @@
 {% macro metric_catalog() %}
 {%- set catalog_yaml -%}
 - name: commit_count
-  description: Commits pushed to the project's repositories, each commit once per repository (its first push).
+  description: >-
+    Commits pushed to the project's repositories, each listed commit once per repository (its first push), plus the
+    distinct commits a push says it had beyond the 20 GH Archive lists (its distinct_size); unknown since 2025-10-07.
   unit: commits
-  event_types: [COMMIT_CODE]
+  event_types: [COMMIT_CODE, COMMIT_CODE_UNLISTED]
   aggregation: sum
   requires: commits
 
+# People. A developer is a GitHub account (not a bot) that pushed to one of the project's repositories, to any
+# branch: GH Archive publishes pushes with the acting account before and after its 2025-10-07 change, so these
+# series are complete on both sides of it. Commit authors are a separate view (commit_author_count), complete only
+# before the change.
 - name: active_developer_count
-  description: People who authored at least one commit (a GitHub account, else a commit e-mail), bots excluded.
+  description: >-
+    Developers: accounts that pushed to any branch of the project's repositories in the window, bots excluded.
   unit: developers
-  event_types: [COMMIT_CODE]
+  event_types: [PUSH]
   aggregation: count_distinct_from
   exclude_bots: true
-  requires: commits
 
 - name: contributor_count
-  description: People who authored a commit, opened a pull request or opened an issue, bots excluded.
+  description: Accounts that pushed to any branch, opened a pull request or opened an issue, bots excluded.
   unit: contributors
-  event_types: [COMMIT_CODE, PULL_REQUEST_OPENED, ISSUE_OPENED]
+  event_types: [PUSH, PULL_REQUEST_OPENED, ISSUE_OPENED]
   aggregation: count_distinct_from
   exclude_bots: true
-  requires: commits
 
 - name: new_contributor_count
   description: Contributors (as in contributor_count) whose first contribution to the project falls in the window.
   unit: contributors
-  event_types: [COMMIT_CODE, PULL_REQUEST_OPENED, ISSUE_OPENED]
+  event_types: [PUSH, PULL_REQUEST_OPENED, ISSUE_OPENED]
   aggregation: count_new_from
   exclude_bots: true
-  requires: commits
 
 - name: fulltime_developer_count
-  description: Developers with commits on at least 10 days per 30 days of the window (3 of 7, 30 of 90, 60 of 180).
+  description: >-
+    Developers with pushes on at least 10 days per 30 days of the window (3 of 7, 30 of 90, 60 of 180), this
+    warehouse's own scaled rule; Electric Capital's is ec_fulltime_developer_count.
   unit: developers
-  event_types: [COMMIT_CODE]
+  event_types: [PUSH]
   aggregation: classify_from
   min_days_per_30: 10
   exclude_bots: true
-  requires: commits
 
 - name: parttime_developer_count
-  description: Developers with commits on fewer than 10 days per 30 days of the window (but at least one).
+  description: >-
+    Developers with pushes on fewer than 10 days per 30 days of the window (but at least one); full-time plus
+    part-time is active_developer_count.
   unit: developers
-  event_types: [COMMIT_CODE]
+  event_types: [PUSH]
   aggregation: classify_from
   below_days_per_30: 10
   exclude_bots: true
-  requires: commits
 
 - name: pr_opened_count
   description: Pull requests opened.
@@ -185,6 +196,66 @@
   unit: contracts
   event_types: [CONTRACT_INVOCATION]
   aggregation: count_distinct_to
+
+# Electric Capital's developer definitions (their developer report), on push days: evaluated on every day over the
+# 28 days ending that day, whatever the var metric_windows; the monthly averages are OSO's published form.
+- name: ec_fulltime_developer_count
+  description: >-
+    Electric Capital full-time developers: accounts with pushes on at least 10 distinct days of the 28 days ending
+    on the day, bots excluded.
+  unit: developers
+  event_types: [PUSH]
+  aggregation: classify_from
+  window_days: 28
+  min_days: 10
+  exclude_bots: true
+
+- name: ec_parttime_developer_count
+  description: >-
+    Electric Capital part-time developers: accounts with pushes on 1 to 9 distinct days of the 28 days ending on
+    the day, bots excluded.
+  unit: developers
+  event_types: [PUSH]
+  aggregation: classify_from
+  window_days: 28
+  below_days: 10
+  exclude_bots: true
+
+- name: ec_fulltime_developer_monthly_average
+  description: >-
+    The average over the 30 days ending on the day of ec_fulltime_developer_count (Electric Capital full-time
+    developers, evaluated each day), as OSO publishes it.
+  unit: developers
+  event_types: [PUSH]
+  aggregation: classify_from
+  window_days: 28
+  min_days: 10
+  average_days: 30
+  exclude_bots: true
+
+- name: ec_parttime_developer_monthly_average
+  description: >-
+    The average over the 30 days ending on the day of ec_parttime_developer_count (Electric Capital part-time
+    developers, evaluated each day), as OSO publishes it.
+  unit: developers
+  event_types: [PUSH]
+  aggregation: classify_from
+  window_days: 28
+  below_days: 10
+  average_days: 30
+  exclude_bots: true
+
+# The commit-author view: richer than pushes before 2025-10-07 (it sees authors who never push themselves, e.g.
+# whose pull requests a maintainer merges), unknown after it.
+- name: commit_author_count
+  description: >-
+    People who authored at least one commit (a GitHub account, else a commit e-mail), bots excluded (by login or by
+    author name); lower bounds for windows holding days since 2025-10-07.
+  unit: developers
+  event_types: [COMMIT_CODE]
+  aggregation: count_distinct_from
+  exclude_bots: true
+  requires: commits
 {%- endset -%}
 {{ return(fromyaml(catalog_yaml)) }}
 {% endmacro %}

@@ -19,7 +19,7 @@
     ] -%}
     {%- set known_fields = [
         'name', 'description', 'unit', 'event_types', 'aggregation', 'exclude_bots', 'all_time', 'requires',
-        'min_days_per_30', 'below_days_per_30', 'duration'
+        'min_days_per_30', 'below_days_per_30', 'duration', 'window_days', 'min_days', 'below_days', 'average_days'
     ] -%}
     {%- for field in entry -%}
         {%- if field not in known_fields -%}
@@ -62,12 +62,39 @@
         'min_days_per_30': entry.min_days_per_30 if entry.min_days_per_30 is defined else none,
         'below_days_per_30': entry.below_days_per_30 if entry.below_days_per_30 is defined else none,
         'duration': entry.duration if entry.duration is defined else none,
+        'window_days': entry.window_days if entry.window_days is defined else none,
+        'min_days': entry.min_days if entry.min_days is defined else none,
+        'below_days': entry.below_days if entry.below_days is defined else none,
+        'average_days': entry.average_days if entry.average_days is defined else none,
     } -%}
+    {%- if metric.window_days is not none and entry.all_time is not defined -%}
+        {%- do metric.update({'all_time': false}) -%}
+    {%- endif -%}
     {%- if metric.exclude_bots not in [true, false] or metric.all_time not in [true, false] -%}
         {{ exceptions.raise_compiler_error(where ~ ": exclude_bots and all_time are true or false") }}
     {%- endif -%}
 
-    {%- if metric.aggregation == 'classify_from' -%}
+    {%- for field in ['window_days', 'min_days', 'below_days', 'average_days'] -%}
+        {%- if metric[field] is not none and (metric[field] is not number or metric[field] <= 0 or metric[field] != metric[field] | int) -%}
+            {{ exceptions.raise_compiler_error(where ~ ": " ~ field ~ " must be a whole number of days, at least 1") }}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- if metric.window_days is not none and metric.aggregation not in ['count_distinct_from', 'count_distinct_to', 'classify_from'] -%}
+        {{ exceptions.raise_compiler_error(where ~ ": window_days (a fixed window) is for count_distinct_from, count_distinct_to and classify_from") }}
+    {%- endif -%}
+    {%- if metric.average_days is not none and (metric.window_days is none or metric.requires is not none) -%}
+        {{ exceptions.raise_compiler_error(where ~ ": average_days needs window_days (the daily value it averages) and no requires") }}
+    {%- endif -%}
+    {%- if metric.window_days is not none and metric.aggregation == 'classify_from' -%}
+        {%- if metric.min_days_per_30 is not none or metric.below_days_per_30 is not none -%}
+            {{ exceptions.raise_compiler_error(where ~ ": with window_days, classify with min_days and/or below_days (days of that window), not *_per_30") }}
+        {%- endif -%}
+        {%- if metric.min_days is none and metric.below_days is none -%}
+            {{ exceptions.raise_compiler_error(where ~ ": classify_from with window_days needs min_days and/or below_days") }}
+        {%- endif -%}
+    {%- elif metric.min_days is not none or metric.below_days is not none -%}
+        {{ exceptions.raise_compiler_error(where ~ ": min_days and below_days belong to classify_from with window_days") }}
+    {%- elif metric.aggregation == 'classify_from' -%}
         {%- if metric.min_days_per_30 is none and metric.below_days_per_30 is none -%}
             {{ exceptions.raise_compiler_error(where ~ ": classify_from needs min_days_per_30 and/or below_days_per_30") }}
         {%- endif -%}
@@ -86,6 +113,9 @@
     {%- endif -%}
     {%- if metric.all_time and metric.aggregation in ['classify_from', 'count_new_from', 'count_returning_from', 'median_duration'] -%}
         {{ exceptions.raise_compiler_error(where ~ ": all_time is not available for " ~ metric.aggregation) }}
+    {%- endif -%}
+    {%- if metric.all_time and metric.window_days is not none -%}
+        {{ exceptions.raise_compiler_error(where ~ ": all_time does not go with window_days (one fixed window)") }}
     {%- endif -%}
 
     {{ return(metric) }}

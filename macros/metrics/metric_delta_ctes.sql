@@ -72,11 +72,21 @@ deltas as (
     (count_returning_from) are the distinct members minus the new ones: a member's first active day ever, F, is in
     the window of D exactly for D in [F, F + N), so each member adds -1 on F and +1 on F + N to the k = 1 runs. -#}
 {%- set member_column = 'to_artifact_id' if metric.aggregation == 'count_distinct_to' else 'from_artifact_id' -%}
-{%- set windows = metric_windows(metric.all_time) -%}
+{%- set windows = metric_computed_windows(metric) -%}
 {%- set finite_windows = windows | rejectattr('days', 'none') | list -%}
 {%- set thresholds = [] -%}
 {%- for window in finite_windows -%}
-    {%- if metric.aggregation == 'classify_from' -%}
+    {%- if metric.aggregation == 'classify_from' and metric.window_days is not none -%}
+        {#- days of the metric's own fixed window: at least min_days (else 1), fewer than below_days -#}
+        {%- set k_min = metric.min_days if metric.min_days is not none else 1 -%}
+        {%- set k_below = metric.below_days -%}
+        {%- if k_below is none or k_below > k_min -%}
+            {%- do thresholds.append({'window': window, 'k': k_min | int, 'sign': 1}) -%}
+            {%- if k_below is not none -%}
+                {%- do thresholds.append({'window': window, 'k': k_below | int, 'sign': -1}) -%}
+            {%- endif -%}
+        {%- endif -%}
+    {%- elif metric.aggregation == 'classify_from' -%}
         {#- x days per 30 in N days: at least ceil(x * N / 30) days; no minimum: at least one day -#}
         {%- set k_min = 1 if metric.min_days_per_30 is none else [1, (metric.min_days_per_30 * window.days + 29) // 30] | max -%}
         {%- set k_below = none if metric.below_days_per_30 is none else (metric.below_days_per_30 * window.days + 29) // 30 -%}
@@ -96,7 +106,9 @@ deltas as (
         {%- do lags.append(offset) -%}
     {%- endfor -%}
 {%- endfor -%}
-{%- set longest_window_days = finite_windows | map(attribute='days') | max if finite_windows else 0 -%}
+{#- An average over `average_days` days needs the daily values of the days before the first one it reports. -#}
+{%- set longest_window_days = (finite_windows | map(attribute='days') | max if finite_windows else 0)
+    + (metric.average_days - 1 if metric.average_days is not none else 0) -%}
 {%- set has_all = windows | selectattr('days', 'none') | list | length > 0 %}
 {%- set is_returning = metric.aggregation == 'count_returning_from' %}
 {%- if has_all or is_returning %}

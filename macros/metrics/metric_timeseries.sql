@@ -26,7 +26,7 @@
         "model '" ~ model.name ~ "' calls metric_timeseries('" ~ name ~ "'): a metric's model is named after it"
     ) }}
 {%- endif -%}
-{%- set windows = metric_windows(metric.all_time) -%}
+{%- set windows = metric_computed_windows(metric) -%}
 {%- if windows | length == 0 -%}
     {{ exceptions.raise_compiler_error("metric '" ~ name ~ "': var metric_windows leaves it no window") }}
 {%- endif -%}
@@ -35,6 +35,8 @@
     {{ exceptions.raise_compiler_error("var metric_lookback_days must be at least 1 (it is " ~ lookback_days ~ ")") }}
 {%- endif -%}
 {%- set is_median = metric.aggregation == 'median_duration' -%}
+{#- An averaged metric computes its daily value from `average_days` - 1 days before the first day it reports. -#}
+{%- set lead_days = metric.average_days - 1 if metric.average_days is not none else 0 -%}
 
 {{ config(
     materialized='incremental',
@@ -129,8 +131,14 @@ entity_ranges as (
         case
             when incremental_start.start_day > entity_first_days.first_day then incremental_start.start_day
             else entity_first_days.first_day
+        end as output_start_day,
+        case
+            when {{ metric_add_days('incremental_start.start_day', -1 * lead_days) }} > entity_first_days.first_day
+                then {{ metric_add_days('incremental_start.start_day', -1 * lead_days) }}
+            else entity_first_days.first_day
         end as start_day,
         {%- else %}
+        entity_first_days.first_day as output_start_day,
         entity_first_days.first_day as start_day,
         {%- endif %}
         data_end.end_day
@@ -171,6 +179,25 @@ spine as (
 {%- else -%}
 {{ metric_delta_ctes(metric) }}
 {%- endif %}
+{%- if metric.average_days is not none %}
+
+-- The average of the daily value over the {{ metric.average_days }} days ending on each sample day; days before the
+-- entity's first event count as zeros.
+averaged_series as (
+    select
+        entity_type,
+        entity_id,
+        sample_date,
+        '{{ metric.average_days }}d' as window_name,
+        {{ metric.average_days }} as window_days,
+        sum(amount) over (
+            partition by entity_type, entity_id
+            order by sample_date
+            rows between {{ metric.average_days - 1 }} preceding and current row
+        ) / {{ metric.average_days }} as amount
+    from series
+),
+{%- endif %}
 {%- if metric.requires is not none %}
 
 {{ metric_completeness_ctes(metric) }}
@@ -195,7 +222,16 @@ final as (
             false
         ) as data_complete
         {%- endif %}
+    {%- if metric.average_days is not none %}
+    from averaged_series as series
+    inner join entity_ranges
+        on
+            series.entity_type = entity_ranges.entity_type
+            and series.entity_id = entity_ranges.entity_id
+    where series.sample_date >= entity_ranges.output_start_day
+    {%- else %}
     from series
+    {%- endif %}
     {%- if metric.requires is not none %}
     left join last_incomplete_days
         on series.sample_date = last_incomplete_days.calendar_day

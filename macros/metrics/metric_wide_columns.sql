@@ -9,13 +9,17 @@
     {%- set window_names = metric_windows(true) | map(attribute='name') | list -%}
     {%- set requiring = {'commits': [], 'merges': []} -%}
     {%- set all_columns = [] -%}
+    {%- set metric_window_names = [] -%}
     {%- for name in metric_names -%}
         {%- set metric = metric_definition(name) -%}
         {%- if metric.requires is not none -%}
             {%- do requiring[metric.requires].append(name) -%}
         {%- endif -%}
-        {%- for window in metric_windows(metric.all_time) -%}
+        {%- for window in metric_output_windows(metric) -%}
             {%- do all_columns.append(name ~ '_' ~ window.name) -%}
+            {%- if window.name not in window_names -%}
+                {%- do metric_window_names.append(window.name) -%}
+            {%- endif -%}
         {%- endfor -%}
     {%- endfor -%}
     {%- for requires in ['commits', 'merges'] -%}
@@ -26,10 +30,11 @@
 
     {%- set where = model_name ~ " (models/marts/metrics/_metrics__models.yml): column " -%}
     {%- set windows_pattern = '(' ~ window_names | join('|') ~ ')' -%}
+    {%- set metric_windows_pattern = '(' ~ (window_names + metric_window_names) | unique | join('|') ~ ')' -%}
     {%- set wide = {'metrics': [], 'flags': []} -%}
     {%- for column_name in (contract_columns or all_columns) if column_name not in fixed_columns -%}
         {%- set flag = modules.re.fullmatch('(commits|merges)_complete_' ~ windows_pattern, column_name) -%}
-        {%- set match = modules.re.fullmatch('(.+)_' ~ windows_pattern, column_name) -%}
+        {%- set match = modules.re.fullmatch('(.+)_' ~ metric_windows_pattern, column_name) -%}
         {%- if flag -%}
             {%- do wide.flags.append({
                 'column': column_name, 'requires': flag.group(1), 'window': flag.group(2),
@@ -37,9 +42,9 @@
             }) -%}
         {%- elif match and match.group(1) in metric_names -%}
             {%- set metric = metric_definition(match.group(1)) -%}
-            {%- if match.group(2) == 'all' and not metric.all_time -%}
+            {%- if match.group(2) not in metric_output_windows(metric) | map(attribute='name') | list -%}
                 {{ exceptions.raise_compiler_error(
-                    where ~ column_name ~ ": " ~ metric.name ~ " has no all-time value; remove the column"
+                    where ~ column_name ~ ": " ~ metric.name ~ " has no " ~ match.group(2) ~ " window; remove the column"
                 ) }}
             {%- endif -%}
             {%- do wide.metrics.append({

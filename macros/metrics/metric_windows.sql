@@ -17,3 +17,21 @@
     {%- endfor -%}
     {{ return(windows) }}
 {% endmacro %}
+
+{#- The windows a metric's deltas are computed over: its own fixed window (`window_days`, e.g. Electric Capital's
+    28 days) when it has one, else the var's windows (with `all` when the metric has an all-time value). -#}
+{% macro metric_computed_windows(metric) %}
+    {%- if metric.window_days is not none -%}
+        {{ return([{'name': metric.window_days ~ 'd', 'days': metric.window_days}]) }}
+    {%- endif -%}
+    {{ return(metric_windows(metric.all_time)) }}
+{% endmacro %}
+
+{#- The windows a metric's rows carry: its computed windows, except that a metric averaging its daily value over
+    `average_days` carries one window of that many days. -#}
+{% macro metric_output_windows(metric) %}
+    {%- if metric.average_days is not none -%}
+        {{ return([{'name': metric.average_days ~ 'd', 'days': metric.average_days}]) }}
+    {%- endif -%}
+    {{ return(metric_computed_windows(metric)) }}
+{% endmacro %}

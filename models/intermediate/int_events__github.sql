@@ -18,18 +18,49 @@ repositories as (
     where artifact_type = 'REPOSITORY' and repo_id is not null
 ),
 
+-- Commit e-mails linked to the account that pushes their commits, on evidence only (int_github__commit_author_links).
+commit_author_links as (
+    select
+        author_email,
+        linked_login
+    from {{ ref('int_github__commit_author_links') }}
+),
+
 -- One row per atomic event of docs/architecture.md §5, with who did it as a login (an account) or, for a commit author
 -- GitHub does not know, an e-mail address.
 repository_events as (
     select
-        pushed_at as event_time,
+        commits.pushed_at as event_time,
         'COMMIT_CODE' as event_type,
-        {{ dbt.concat(['cast(repo_id as ' ~ dbt.type_string() ~ ')', "'/'", 'commit_sha']) }} as event_source_id,
+        {{ dbt.concat(['cast(commits.repo_id as ' ~ dbt.type_string() ~ ')', "'/'", 'commits.commit_sha']) }}
+            as event_source_id,
+        commits.repo_id,
+        coalesce(commits.author_login, commit_author_links.linked_login) as from_login,
+        commits.author_email as from_email,
+        commits.is_bot as from_is_bot,
+        1 as amount
+    from {{ ref('stg_github__commits') }} as commits
+    left join commit_author_links
+        on commits.author_email = commit_author_links.author_email
+
+    union all
+
+    -- GH Archive lists at most 20 commits of a push: the distinct commits it says the push had (distinct_size)
+    -- beyond the distinct ones it lists, by unknown authors, sent by the account that pushed. Counted by
+    -- commit_count, never as authors.
+    select
+        created_at as event_time,
+        'COMMIT_CODE_UNLISTED' as event_type,
+        {{ dbt.concat(['event_id', "':unlisted'"]) }} as event_source_id,
         repo_id,
-        author_login as from_login,
-        author_email as from_email,
-        is_bot as from_is_bot
-    from {{ ref('stg_github__commits') }}
+        actor_login as from_login,
+        cast(null as {{ dbt.type_string() }}) as from_email,
+        is_bot_actor as from_is_bot,
+        distinct_size - listed_distinct_commits as amount
+    from {{ ref('stg_github__pushes') }}
+    where
+        listed_commits < commit_size
+        and distinct_size > listed_distinct_commits
     {#- Every other event type is done by the event's actor: (staging model, event type, source id, filter). The
         merged row exists only where the payload says merged = true: after 2025-10-07 it does not say, and nothing
         is guessed. #}
@@ -56,7 +87,8 @@ repository_events as (
         repo_id,
         actor_login as from_login,
         cast(null as {{ dbt.type_string() }}) as from_email,
-        is_bot_actor as from_is_bot
+        is_bot_actor as from_is_bot,
+        1 as amount
     from {{ ref(model_name) }}
     {%- if condition %}
     where {{ condition }}
@@ -72,6 +104,7 @@ senders as (
         event_type,
         event_source_id,
         repo_id,
+        amount,
         case when from_login is not null then 'GITHUB' else 'GIT' end as from_artifact_source,
         coalesce(lower(from_login), lower(from_email)) as from_artifact_namespace,
         case
@@ -97,7 +130,7 @@ final as (
         senders.from_artifact_namespace,
         cast(null as {{ dbt.type_string() }}) as from_artifact_name,
         senders.from_artifact_type,
-        cast(1 as {{ type_amount() }}) as amount
+        cast(senders.amount as {{ type_amount() }}) as amount
     from senders
     inner join repositories
         on senders.repo_id = repositories.repo_id

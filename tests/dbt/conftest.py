@@ -25,7 +25,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -299,14 +299,17 @@ def run_dbt(folder: Path, env: dict[str, str], args: list[str]) -> tuple[Any, fl
     return result, seconds
 
 
-def build_fixture_warehouse(folder: Path, with_optimism: bool = False) -> BuiltWarehouse:
+def build_fixture_warehouse(
+    folder: Path, with_optimism: bool = False, gharchive: Path = FIXTURES / "gharchive"
+) -> BuiltWarehouse:
     """Load the fixtures into `folder`/warehouse.duckdb and run `dbt build --warn-error` on it. `with_optimism`:
-    the Optimism rows of optimism.json too (the cross-engine parity build; `built_warehouse` has none)."""
+    the Optimism rows of optimism.json too (the cross-engine parity build; `built_warehouse` has none).
+    `gharchive`: the folder of GH Archive hour files (default tests/fixtures/dbt/gharchive)."""
     warehouse = folder / "warehouse.duckdb"
     con = connect(warehouse)
     try:
         load_registry_fixture(con, FIXTURES / "registry.json")
-        load_gharchive_fixtures(con, FIXTURES / "gharchive")
+        load_gharchive_fixtures(con, gharchive)
         if with_optimism:
             load_optimism_fixture(con, FIXTURES / "optimism.json")
     finally:
@@ -466,6 +469,22 @@ def bigquery_fixture_build(
 @pytest.fixture(scope="session")
 def built_warehouse(tmp_path_factory: pytest.TempPathFactory) -> BuiltWarehouse:
     return build_fixture_warehouse(tmp_path_factory.mktemp("dbt_build"))
+
+
+@pytest.fixture(scope="session")
+def cross_era_warehouse(tmp_path_factory: pytest.TempPathFactory) -> BuiltWarehouse:
+    """The registry of tests/fixtures/dbt with the GH Archive hours of tests/fixtures/dbt_cross_era (twelve days
+    across GH Archive's 2025-10-07 payload change, see its README), built by `dbt build --warn-error`."""
+    return build_fixture_warehouse(
+        tmp_path_factory.mktemp("dbt_cross_era"), gharchive=REPO_ROOT / "tests" / "fixtures" / "dbt_cross_era"
+    )
+
+
+@pytest.fixture(scope="session")
+def dbt_in_warehouse() -> Callable[[Path, Path, list[str]], Any]:
+    """`dbt --warn-error <args>` on the DuckDB file `warehouse`, with its artifacts under `folder`: for tests that
+    write their own upstream tables (see run_dbt). Returns dbt's result."""
+    return lambda folder, warehouse, args: run_dbt(folder, dbt_env(warehouse), args)[0]
 
 
 @pytest.fixture(scope="session")

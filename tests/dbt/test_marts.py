@@ -141,12 +141,17 @@ def test_bots_are_flagged_not_dropped(built_warehouse: BuiltWarehouse) -> None:
         ("RELEASE_PUBLISHED", "github-actions[bot]"),
         ("STARRED", "renovate-bot"),
     ]
-    # The commit authors known only by e-mail (bob@example.com on 2222, carol@example.com on 4444).
+    # The commit authors known only by e-mail: bob@example.com on 2222 (named Bob but pushed by alice: no evidence it
+    # is the account bob). carol@example.com on 4444 is pushed by carol and named Carol: linked to her account.
     assert sorted(
         built_warehouse.query(
             "select from_artifact_namespace from intermediate.int_events where from_artifact_type = 'GIT_EMAIL'"
         )
-    ) == [("bob@example.com",), ("carol@example.com",)]
+    ) == [("bob@example.com",)]
+    assert built_warehouse.query(
+        "select from_artifact_namespace, from_artifact_type from intermediate.int_events "
+        "where event_source_id = '300/4444444444444444444444444444444444444444'"
+    ) == [("carol", "GITHUB_USER")]
 
 
 def test_commits_are_deduplicated_on_repo_and_sha(built_warehouse: BuiltWarehouse) -> None:

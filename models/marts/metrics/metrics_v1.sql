@@ -17,7 +17,7 @@ definitions as (
         {%- else %}
         {{ metric_string(metric.requires) }} as requires,
         {%- endif %}
-        {{ metric_string(metric_windows(metric.all_time) | map(attribute='name') | join(',')) }} as windows
+        {{ metric_string(metric_output_windows(metric) | map(attribute='name') | join(',')) }} as windows
     {%- if not loop.last %}
 
     union all

@@ -61,6 +61,8 @@ ranked_commits as (
     where commit_sha is not null
 ),
 
+-- GitHub's no-reply addresses carry the login: <id>+<login>@users.noreply.github.com or
+-- <login>@users.noreply.github.com. Any other address leaves the login unknown.
 first_pushes as (
     select
         push_event_id,
@@ -74,12 +76,30 @@ first_pushes as (
         author_email,
         author_name,
         is_distinct,
-        -- GitHub's no-reply addresses carry the login: <id>+<login>@users.noreply.github.com or
-        -- <login>@users.noreply.github.com. Any other address leaves the login unknown.
         {{ regexp_first_group('author_email', '^(?:[0-9]+[+])?([^@+]+)@users[.]noreply[.]github[.]com$') }}
-            as author_login
+            as noreply_local_part
     from ranked_commits
     where push_rank = 1
+),
+
+-- GH Archive replaces the local part of commit e-mails by a 40-character hex hash (<40 hex>@gmail.com,
+-- <40 hex>@users.noreply.github.com): a GitHub login has at most 39 characters, so a longer local part is a hash,
+-- never a login.
+authors as (
+    select
+        push_event_id,
+        pushed_at,
+        pushed_day,
+        archive_day,
+        repo_id,
+        repo_name,
+        actor_login,
+        commit_sha,
+        author_email,
+        author_name,
+        is_distinct,
+        case when length(noreply_local_part) < 40 then noreply_local_part end as author_login
+    from first_pushes
 ),
 
 final as (
@@ -96,8 +116,10 @@ final as (
         author_name,
         author_login,
         is_distinct,
-        {{ is_bot_login('coalesce(author_login, author_name)') }} as is_bot
-    from first_pushes
+        -- A commit author is a bot by the rule logins follow, applied to its login and to its name (GH Archive
+        -- keeps names: `dependabot[bot]` commits under a hashed e-mail).
+        ({{ is_bot_login('author_login') }} or {{ is_bot_login('author_name') }}) as is_bot
+    from authors
 )
 
 select * from final

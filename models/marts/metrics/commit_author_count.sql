@@ -1,0 +1,1 @@
+{{ metric_timeseries('commit_author_count') }}

@@ -1,0 +1,1 @@
+{{ metric_timeseries('ec_fulltime_developer_monthly_average') }}

@@ -1,0 +1,1 @@
+{{ metric_timeseries('ec_parttime_developer_monthly_average') }}
