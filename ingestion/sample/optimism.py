@@ -21,7 +21,8 @@ What the days hold, so every rule downstream has something to bite on:
   (status 0) per day;
 * one contract deployment per day from each tracked deployer (registry addresses tagged ``deployer``/``creator``)
   plus, the next day, calls to the contract it created;
-* a bot-like sender on 2025-10-07: 25 calls to the OP token within one hour (the heuristic's threshold is 20);
+* a busy sender on 2025-10-07: 25 calls to the OP token within one hour (a burst the bot heuristic's first pass
+  notices and its second pass clears: a user, not a bot);
 * untracked "noise" transactions between random addresses, most of each file.
 
 Same arguments, same bytes (Parquet and gzip written without timestamps): one seeded ``random.Random`` drives
