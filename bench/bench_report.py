@@ -34,15 +34,14 @@ import argparse
 import json
 import os
 import platform
-import re
 import shutil
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
-import yaml
 
+from ingestion.metric_catalog import read_catalog
 from ingestion.site.data import build_plan
 from ingestion.site.render import prepare_out, write_entities, write_site
 
@@ -54,12 +53,7 @@ NO_ALL_TIME = {"classify_from", "count_new_from", "count_returning_from", "media
 
 
 def catalog() -> list[dict]:
-    text = (REPO_ROOT / "macros" / "metrics" / "metric_catalog.sql").read_text()
-    match = re.search(r"\{%-? set catalog_yaml -?%\}(.*?)\{%-? endset -?%\}", text, re.DOTALL)
-    if not match:
-        raise SystemExit("macros/metrics/metric_catalog.sql: no `set catalog_yaml` block")
-    entries = yaml.safe_load(match.group(1))
-    return entries if isinstance(entries, list) else entries.get("metrics", [])
+    return read_catalog(REPO_ROOT)
 
 
 def generate(path: Path, projects: int, days: int, collections: int) -> None:

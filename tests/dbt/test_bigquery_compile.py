@@ -12,14 +12,13 @@ nothing reaches Google."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import sqlglot
-import yaml
 from sqlglot import exp
 
+from ingestion.metric_catalog import metric_names
 from ingestion.raw_schema import RAW_SCHEMA, RAW_TABLES
 
 if TYPE_CHECKING:
@@ -47,11 +46,7 @@ MERGE_MONTHS = (
 
 
 def _catalog_names() -> list[str]:
-    """The metric names of the catalog (macros/metrics/metric_catalog.sql), as dbt reads its YAML."""
-    text = (Path(__file__).resolve().parents[2] / "macros" / "metrics" / "metric_catalog.sql").read_text()
-    match = re.search(r"\{%-? set catalog_yaml -?%\}(.*?)\{%-? endset -?%\}", text, re.DOTALL)
-    assert match
-    return [entry["name"] for entry in yaml.safe_load(match.group(1))]
+    return metric_names(Path(__file__).resolve().parents[2])
 
 
 def _flat(sql: str) -> str:

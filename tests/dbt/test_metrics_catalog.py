@@ -4,10 +4,11 @@ Reads the files only (no dbt run), so a forgotten file is reported with what to 
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import yaml
+
+from ingestion.metric_catalog import read_catalog
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CATALOG = REPO_ROOT / "macros" / "metrics" / "metric_catalog.sql"
@@ -35,12 +36,7 @@ NO_ALL_TIME = frozenset({"classify_from", "count_new_from", "median_duration"})
 
 
 def catalog() -> list[dict]:
-    text = CATALOG.read_text()
-    match = re.search(r"\{%-? set catalog_yaml -?%\}(.*?)\{%-? endset -?%\}", text, re.DOTALL)
-    assert match, f"{CATALOG}: no `set catalog_yaml` block"
-    entries = yaml.safe_load(match.group(1))
-    assert isinstance(entries, list)
-    return entries
+    return read_catalog(REPO_ROOT)
 
 
 def models_yml() -> dict:

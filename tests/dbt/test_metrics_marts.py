@@ -15,14 +15,13 @@ What the fixture holds, as the metrics see it:
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from pathlib import Path
 
 import pytest
-import yaml
 
 from ingestion.ids import collection_id, project_id
+from ingestion.metric_catalog import read_catalog
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -33,11 +32,7 @@ OSO = project_id("opensource-observer")
 
 
 def catalog_entries() -> list[dict]:
-    """The entries of the metric catalog (macros/metrics/metric_catalog.sql), read as dbt reads them."""
-    text = (REPO_ROOT / "macros" / "metrics" / "metric_catalog.sql").read_text()
-    match = re.search(r"\{%-? set catalog_yaml -?%\}(.*?)\{%-? endset -?%\}", text, re.DOTALL)
-    assert match
-    return list(yaml.safe_load(match.group(1)))
+    return read_catalog(REPO_ROOT)
 
 
 def metric_value(

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import math
 import random
-import re
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -24,7 +23,8 @@ from typing import Any
 
 import duckdb
 import pytest
-import yaml
+
+from ingestion.metric_catalog import read_catalog
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SEEDS = (3, 11, 2024)
@@ -66,10 +66,7 @@ CHAIN_TYPES = ("CONTRACT_INVOCATION", "CONTRACT_INVOCATION_SUCCESS", "GAS_FEE")
 
 
 def catalog() -> list[dict]:
-    text = (REPO_ROOT / "macros" / "metrics" / "metric_catalog.sql").read_text()
-    match = re.search(r"\{%-? set catalog_yaml -?%\}(.*?)\{%-? endset -?%\}", text, re.DOTALL)
-    assert match
-    return list(yaml.safe_load(match.group(1)))
+    return read_catalog(REPO_ROOT)
 
 
 @dataclass

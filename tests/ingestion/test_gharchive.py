@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import gzip
 import json
+import re
 import shutil
 import sys
 import threading
@@ -424,9 +425,23 @@ def test_multi_member_gzip_and_a_last_line_without_newline(con, tmp_path: Path) 
     assert (result.rows_read, result.rows_kept, result.rows_rejected) == (5, 4, 0)
 
 
-def test_the_progress_bar_runs(con, tmp_path: Path) -> None:
+def test_the_progress_bar_counts_hour_files_and_events(con, tmp_path: Path, monkeypatch) -> None:
+    """The bar, drawn on a terminal-like console, ends at every hour file of the day and the events read and kept
+    (the same counts the day's result gives)."""
+    import io
+
+    from rich.console import Console
+
+    import ingestion.progress
+
+    screen = io.StringIO()
+    terminal = Console(file=screen, force_terminal=True, no_color=True, width=160)
+    monkeypatch.setattr(ingestion.progress, "console", terminal)
     _write_day2(tmp_path / "gha")
     [result] = ingest_github(con, tmp_path / "gha", TRACKED, DAY2, DAY2, progress=True)
+    drawn = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", screen.getvalue())  # the terminal's control sequences out
+    assert "24/24 hour files" in drawn
+    assert f"events read {result.rows_read:,} · kept {result.rows_kept:,}" in drawn
     assert result.rows_kept == 4
 
 
