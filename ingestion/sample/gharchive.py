@@ -1,7 +1,7 @@
 """Deterministic, format-faithful GH Archive hours: for the demo, the tests and the filter benchmark.
 
-No real GH Archive hour can be downloaded on these machines, so the demo's sample is generated, in exactly the
-layout gharchive.org publishes: one file per hour named ``YYYY-MM-DD-H.json.gz`` (hour not zero-padded), gzip,
+The demo must run with no network and no download, so its sample is generated, in exactly the layout
+gharchive.org publishes: one file per hour named ``YYYY-MM-DD-H.json.gz`` (hour not zero-padded), gzip,
 one JSON event per line, keys in GH Archive's order::
 
     id (string), type, actor {id, login, display_login, gravatar_id, url, avatar_url},

@@ -1,7 +1,7 @@
 """A deterministic Optimism sample, in the layout `ingestion.sources.optimism` reads: for the demo and the bench.
 
-No real OP Mainnet export can be downloaded on these machines, so the sample is generated, one file per table and
-UTC day, in the columns of ``bigquery-public-data.goog_blockchain_optimism_mainnet_us``::
+The demo must run with no network and no cloud account, so the sample is generated, one file per table and UTC
+day, in the columns of ``bigquery-public-data.goog_blockchain_optimism_mainnet_us``::
 
     transactions/YYYY-MM-DD.<ext>   block_timestamp, block_number, transaction_hash, transaction_index,
                                     from_address, to_address, value, gas, gas_price, input, nonce
