@@ -243,17 +243,23 @@ def artifacts_by_project(con: duckdb.DuckDBPyConnection, low: str, high: str) ->
     return found
 
 
-def metrics_query(kind: str, ranged: bool) -> str:
+def metrics_query(kind: str, ranged: bool, single: bool = False) -> str:
     """One row per (entity, metric) with a value on a chart day or on the latest day, in entity id order: the chart
     series and the latest values as lists (in no particular order), so that Python handles lists, not rows.
-    `ranged`: only the entities with an id in [$low, $high].
+    `ranged`: only the entities with an id in [$low, $high]; `single`: only the entity with the id $low.
 
-    The chart days are a semi-join on their list, which DuckDB evaluates before the id filter and without
-    per-row arithmetic; the lists are unordered, as sorting each one costs more than the whole scan. No index
-    exists on the marts, so each query is a scan of the whole timeseries table: the site runs it once
-    (`export_metrics`), a single page with `ranged`."""
+    The chart days are a semi-join on their list, which DuckDB evaluates without per-row arithmetic; the lists are
+    unordered, as sorting each one costs more than the whole scan. No index exists on the marts, but on DuckDB the
+    metric tables store their rows sorted by entity (storage_order), so a plain `<id> = $low` is pushed into
+    the scan and skips every row group whose min/max statistics leave the id out: one page reads its entity's rows
+    only. The whole site runs the query once, unfiltered (`export_metrics`)."""
     table = "timeseries_metrics_by_project_v1" if kind == "project" else "timeseries_metrics_by_collection_v1"
-    where = f"{kind}_id between $low and $high and " if ranged else ""
+    if single:
+        where = f"{kind}_id = $low and "
+    elif ranged:
+        where = f"{kind}_id between $low and $high and "
+    else:
+        where = ""
     return f"""
         with series as (
             select {kind}_id as entity_id, metric,
@@ -323,9 +329,14 @@ def stream_metrics(
     on the marts, streamed in Arrow batches: memory holds one batch at a time."""
     if plan.as_of is None or not plan.chart_days:
         return iter(())
-    relation = con.sql(
-        metrics_query(kind, ranged=True), params={**_metrics_params(plan), "low": low, "high": high}
-    )
+    if low == high:
+        relation = con.sql(
+            metrics_query(kind, ranged=True, single=True), params={**_metrics_params(plan), "low": low}
+        )
+    else:
+        relation = con.sql(
+            metrics_query(kind, ranged=True), params={**_metrics_params(plan), "low": low, "high": high}
+        )
     return _entity_metrics(relation, batch_rows)
 
 

@@ -432,8 +432,9 @@ def _write_parallel(
 ) -> list[str]:
     if workers <= 1 or len(entities) < PARALLEL_FROM:
         return write_entities(duckdb_path, out, plan, kind, entities[0].entity_id, entities[-1].entity_id)
-    # The marts have no index on the entity id, so a query for a slice of entities scans the whole timeseries table:
-    # read it once here into a file sorted by id, which each slice then reads by range.
+    # One query for every entity, run once here into a file sorted by id, which each slice then reads by range: the
+    # marts have no index, and only a DuckDB build stores them by entity (a slice's own query would skip the other
+    # entities' row groups there, but scan every row on a warehouse copied or built otherwise).
     with tempfile.TemporaryDirectory(prefix="impact-report-") as folder:
         metrics = Path(folder) / f"{kind}_metrics.parquet"
         con = open_read_only(duckdb_path)

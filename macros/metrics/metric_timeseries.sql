@@ -238,5 +238,9 @@ final as (
     {%- endif %}
 )
 
+{#- On DuckDB the rows are stored by entity, so that the page of one project (a filter on its id, through the
+    timeseries_metrics_by_* views) reads its row groups only. An incremental run appends the recomputed months
+    sorted the same way. -#}
 select * from final
+{{ storage_order(['entity_type', 'entity_id', 'sample_date', adapter.quote('window')]) }}
 {% endmacro %}

@@ -180,3 +180,19 @@ def test_wide_table_has_latest_values_for_every_project(built_warehouse) -> None
     assert by_name["optimism"] == (LAST_DAY, 3, False, 2, 2, FIRST_DAY, LAST_DAY, None)
     assert by_name["lonely-project"] == (LAST_DAY, 0, False, 0, 0, None, None, None)
     assert built_warehouse.query("select count(*) from marts.metrics_v1") == [(len(catalog_entries()),)]
+
+
+@pytest.mark.slow
+def test_metric_models_store_rows_by_entity_on_duckdb(built_warehouse) -> None:
+    """storage_order: on DuckDB each metric model stores its rows sorted by entity, then day and window, so that
+    a filter on one project id (the report's page) skips the row groups of the others. Read in storage order
+    (rowid), the rows of every metric model are sorted; a build without the `order by` gives them in the order
+    of its hash joins and window partitions."""
+    for entry in catalog_entries():
+        rows = built_warehouse.query(
+            f'select entity_type, entity_id, sample_date, "window" from marts.{entry["name"]} order by rowid'  # noqa: S608 - catalog names
+        )
+        assert rows, entry["name"]
+        assert rows == sorted(rows), (
+            f"{entry['name']}: rows not stored in (entity_type, entity_id, day, window) order"
+        )
