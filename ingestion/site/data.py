@@ -243,6 +243,52 @@ def artifacts_by_project(con: duckdb.DuckDBPyConnection, low: str, high: str) ->
     return found
 
 
+LIFECYCLE_MONTHS = 12
+"""How many of the latest months a page's developer lifecycle table shows."""
+
+
+@dataclass(frozen=True)
+class LifecycleMonth:
+    """One month of `developer_lifecycle_v1` for one project or collection."""
+
+    month: date
+    complete: bool
+    active: int
+    first_month: int
+    full_time: int
+    part_time: int
+    returning: int
+    dormant: int
+    churned: int
+
+
+def lifecycle_by_entity(
+    con: duckdb.DuckDBPyConnection, kind: str, low: str, high: str
+) -> dict[str, list[LifecycleMonth]]:
+    """The latest LIFECYCLE_MONTHS months of the developer lifecycle of each entity of `kind` whose id is in
+    [low, high], oldest first; empty when the warehouse has no lifecycle mart (built before it existed)."""
+    if not columns_of(con, "marts", "developer_lifecycle_v1"):
+        return {}
+    rows = con.execute(
+        """
+        select entity_id, activity_month, coalesce(month_complete, false), active_developers,
+               first_month_developers, full_time_developers, part_time_developers, returning_developers,
+               dormant_developers, churned_developers
+        from marts.developer_lifecycle_v1
+        where entity_type = ? and entity_id between ? and ?
+        qualify row_number() over (partition by entity_id order by activity_month desc) <= ?
+        order by entity_id, activity_month
+        """,
+        [kind, low, high, LIFECYCLE_MONTHS],
+    ).fetchall()
+    found: dict[str, list[LifecycleMonth]] = {}
+    for entity_id, month, complete, *counts in rows:
+        found.setdefault(entity_id, []).append(
+            LifecycleMonth(month, bool(complete), *(int(c or 0) for c in counts))
+        )
+    return found
+
+
 def metrics_query(kind: str, ranged: bool, single: bool = False) -> str:
     """One row per (entity, metric) with a value on a chart day or on the latest day, in entity id order: the chart
     series and the latest values as lists (in no particular order), so that Python handles lists, not rows.

@@ -39,6 +39,7 @@ from ingestion.site.data import (
     Entity,
     EntityMetrics,
     IndexRow,
+    LifecycleMonth,
     Plan,
     Series,
     artifacts_by_project,
@@ -46,6 +47,7 @@ from ingestion.site.data import (
     collection_index,
     export_metrics,
     index_metrics,
+    lifecycle_by_entity,
     project_index,
     read_metrics_file,
     stream_metrics,
@@ -293,8 +295,10 @@ def render_entity(
     found: EntityMetrics,
     artifacts: Sequence[Artifact],
     related: Sequence[Entity],
+    lifecycle: Sequence[LifecycleMonth] = (),
 ) -> str:
-    """One project or collection page. `related`: a project's collections, or a collection's projects."""
+    """One project or collection page. `related`: a project's collections, or a collection's projects;
+    `lifecycle`: its latest months of developer_lifecycle_v1, oldest first."""
     env = environment()
     orgs = sorted(
         {a.namespace for a in artifacts if a.artifact_type == "REPOSITORY" and a.source.upper() == "GITHUB"}
@@ -308,6 +312,7 @@ def render_entity(
         addresses=[(a, artifact_url(a)) for a in artifacts if a.artifact_type == "ADDRESS"],
         orgs=orgs,
         related=related,
+        lifecycle=lifecycle,
         has_partial=any(not p[1] for p in found.latest.values())
         or any(not c for s in found.series.values() for c in s.completes),
     )
@@ -388,6 +393,7 @@ def write_entities(
         ]
         by_id = {e.entity_id: e for e in (*plan.projects, *plan.collections)}
         artifacts = artifacts_by_project(con, low, high) if kind == "project" else {}
+        lifecycle = lifecycle_by_entity(con, kind, low, high)
         streamed = (
             read_metrics_file(con, metrics, low, high)
             if metrics is not None
@@ -408,7 +414,14 @@ def write_entities(
                 else plan.members_of.get(entity.entity_id, ())
             )
             related = sorted((by_id[i] for i in related_ids if i in by_id), key=lambda e: e.name)
-            html = render_entity(plan, entity, found, artifacts.get(entity.entity_id, []), related)
+            html = render_entity(
+                plan,
+                entity,
+                found,
+                artifacts.get(entity.entity_id, []),
+                related,
+                lifecycle.get(entity.entity_id, []),
+            )
             (out / entity.path).write_text(html, encoding="utf-8")
             written.append(entity.path)
         return written

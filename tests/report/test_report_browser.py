@@ -265,6 +265,33 @@ def test_the_project_page_shows_the_marts_numbers(site: Path, browser: Any, repo
     }
 
 
+def test_the_developer_lifecycle_table_equals_the_mart(
+    site: Path, browser: Any, report_warehouse: Path
+) -> None:
+    """The project page's lifecycle table: the latest months of developer_lifecycle_v1 for optimism, oldest
+    first, every state's count as the mart has it, and * on a month the loaded data does not finish."""
+    pid = project_id(report_warehouse, "optimism")
+    opened = open_page(browser, site / "projects" / "optimism.html")
+    try:
+        shown = opened.page.evaluate(
+            """() => [...document.querySelectorAll('table.lifecycle tbody tr')].map(tr =>
+                   [tr.querySelector('th').textContent, ...[...tr.querySelectorAll('td')].map(td => td.textContent)])"""
+        )
+    finally:
+        opened.page.close()
+    rows = query(
+        report_warehouse,
+        "select strftime(activity_month, '%Y-%m') || case when month_complete then '' else '*' end, "
+        "active_developers, first_month_developers, full_time_developers, part_time_developers, "
+        "returning_developers, dormant_developers, churned_developers "
+        "from marts.developer_lifecycle_v1 where entity_type = 'project' and entity_id = ? "
+        "order by activity_month desc limit 12",
+        [pid],
+    )
+    assert rows, "the fixture's optimism has pushes, so the mart has months"
+    assert shown == [[month, *(str(count) for count in counts)] for month, *counts in reversed(rows)]
+
+
 def test_the_index_shows_the_wide_marts(site: Path, browser: Any, report_warehouse: Path) -> None:
     unit_of = units(report_warehouse)
     opened = open_page(browser, site / "index.html")
