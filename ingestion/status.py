@@ -240,35 +240,25 @@ def local_status(settings: Settings) -> Status:
     store = FileRunStore(path)
     with reading(path) as free:
         latest, last_run = store.latest(), store.last_run()
-        if not free:
+
+        def judged(writer_holds: bool, **read: Any) -> Status:
+            state = effective_status(latest, writer_holds) if latest else None
             return judge(
-                Status(
-                    "local",
-                    str(path),
-                    utcnow(),
-                    latest,
-                    effective_status(latest, True) if latest else None,
-                    _other(last_run, latest),
-                    readable=False,
-                )
+                Status("local", str(path), utcnow(), latest, state, _other(last_run, latest), **read)
             )
+
+        if not free:
+            return judged(True, readable=False)
         if not path.exists():
             if latest is None:
                 raise ConfigError(
                     f"no warehouse at {path}: run `impact run --start D --end D` (or `impact demo`) first"
                 )
             # A run was recorded (it may have been killed) before it wrote anything: report the run.
-            return judge(
-                Status(
-                    "local",
-                    str(path),
-                    utcnow(),
-                    latest,
-                    effective_status(latest, False),
-                    _other(last_run, latest),
-                    readable=False,
-                    unreadable_because=f"no warehouse file at {path} yet: nothing was loaded",
-                )
+            return judged(
+                False,
+                readable=False,
+                unreadable_because=f"no warehouse file at {path} yet: nothing was loaded",
             )
         from ingestion.errors import WarehouseBusyError
         from ingestion.warehouse import connect
@@ -276,33 +266,12 @@ def local_status(settings: Settings) -> Status:
         try:
             con = connect(path, read_only=True)
         except WarehouseBusyError as busy:  # held outside impact's lock (a DuckDB shell, dbt run by hand)
-            return judge(
-                Status(
-                    "local",
-                    str(path),
-                    utcnow(),
-                    latest,
-                    effective_status(latest, False) if latest else None,
-                    _other(last_run, latest),
-                    readable=False,
-                    unreadable_because=str(busy),
-                )
-            )
+            return judged(False, readable=False, unreadable_because=str(busy))
         try:
             read = _read_duckdb(con)
         finally:
             con.close()
-    return judge(
-        Status(
-            "local",
-            str(path),
-            utcnow(),
-            latest,
-            effective_status(latest, False) if latest else None,
-            _other(last_run, latest),
-            **read,
-        )
-    )
+        return judged(False, **read)
 
 
 def _other(last_run: RunRecord | None, latest: RunRecord | None) -> RunRecord | None:
