@@ -8,7 +8,7 @@ query would process, and changes nothing.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -146,36 +146,67 @@ def ingest_github_step(
     wait: float = 0.0,
 ) -> list[gharchive.DayResult]:
     """Ingest GitHub for [start, end], skipping the days already loaded with this registry (see `Reload`)."""
+    tracked = registry.tracked_github()
+    return _ingest_step(
+        settings,
+        "github",
+        registry,
+        start,
+        end,
+        lambda layer, first, last, fingerprint: layer.ingest_github(
+            tracked, first, last, progress, fingerprint
+        ),
+        lambda results: {"missing": sum(len(r.missing_files) for r in results)},
+        raw,
+        reload,
+        wait,
+    )
+
+
+def _ingest_step(
+    settings: Settings,
+    source: str,
+    registry: Registry,
+    start: date,
+    end: date,
+    load: Callable[[RawLayer, date, date, str], list[Any]],
+    logged: Callable[[list[Any]], dict[str, int]],
+    raw: RawLayer | None,
+    reload: Reload | None,
+    wait: float,
+) -> list[Any]:
+    """One source's stage `ingest <source>`: the days of [start, end] not already loaded with this registry's
+    fingerprint, `load`ed span by span on the target's raw layer, recorded and logged (`logged` adds the
+    source's own figures to the log line)."""
     reload = reload or Reload()
     params = {"start": start.isoformat(), "end": end.isoformat(), "force": reload.force}
     with (
-        tracked_run(settings, "ingest github", params, wait=wait) as tracker,
-        tracker.stage("ingest github") as note,
+        tracked_run(settings, f"ingest {source}", params, wait=wait) as tracker,
+        tracker.stage(f"ingest {source}") as note,
     ):
         started = time.perf_counter()
-        fingerprint = source_fingerprint("github", registry)
-        tracked = registry.tracked_github()
+        fingerprint = source_fingerprint(source, registry)
         layer = raw or open_raw_layer(settings)
-        results: list[gharchive.DayResult] = []
+        results: list[Any] = []
         try:
-            todo, skipped = _days_to_load(layer, "github", fingerprint, start, end, reload)
-            _say_skipped("github", skipped, len(todo) + len(skipped), fingerprint)
+            todo, skipped = _days_to_load(layer, source, fingerprint, start, end, reload)
+            _say_skipped(source, skipped, len(todo) + len(skipped), fingerprint)
             for first, last in day_spans(todo):
-                results += layer.ingest_github(tracked, first, last, progress, fingerprint)
+                results += load(layer, first, last, fingerprint)
         finally:
             if raw is None:
                 layer.close()
         totals = _totals(results)
         note.add(**totals, skipped_days=len(skipped), fingerprint=fingerprint)
         step(
-            f"github ingested ({layer.target})",
+            f"{source} ingested ({layer.target})",
             time.perf_counter() - started,
             days=len(results),
             skipped=len(skipped),
             read=totals["read"],
             kept=totals["rows"],
             rejected=totals["rejected"],
-            missing=totals["missing"],
+            **logged(results),
             **_billed(results),
         )
     return results
@@ -214,39 +245,21 @@ def ingest_optimism_step(
     wait: float = 0.0,
 ) -> list[optimism.DayResult]:
     """Ingest Optimism for [start, end], skipping the days already loaded with this registry (see `Reload`)."""
-    reload = reload or Reload()
-    params = {"start": start.isoformat(), "end": end.isoformat(), "force": reload.force}
-    with (
-        tracked_run(settings, "ingest optimism", params, wait=wait) as tracker,
-        tracker.stage("ingest optimism") as note,
-    ):
-        started = time.perf_counter()
-        fingerprint = source_fingerprint(OPTIMISM, registry)
-        addresses, deployers = registry.tracked_addresses(OPTIMISM), tracked_deployers(registry)
-        layer = raw or open_raw_layer(settings)
-        results: list[optimism.DayResult] = []
-        try:
-            todo, skipped = _days_to_load(layer, OPTIMISM, fingerprint, start, end, reload)
-            _say_skipped(OPTIMISM, skipped, len(todo) + len(skipped), fingerprint)
-            for first, last in day_spans(todo):
-                results += layer.ingest_optimism(addresses, deployers, first, last, progress, fingerprint)
-        finally:
-            if raw is None:
-                layer.close()
-        totals = _totals(results)
-        note.add(**totals, skipped_days=len(skipped), fingerprint=fingerprint)
-        step(
-            f"optimism ingested ({layer.target})",
-            time.perf_counter() - started,
-            days=len(results),
-            skipped=len(skipped),
-            read=totals["read"],
-            kept=totals["rows"],
-            rejected=totals["rejected"],
-            without_receipt=sum(r.without_receipt for r in results),
-            **_billed(results),
-        )
-    return results
+    addresses, deployers = registry.tracked_addresses(OPTIMISM), tracked_deployers(registry)
+    return _ingest_step(
+        settings,
+        OPTIMISM,
+        registry,
+        start,
+        end,
+        lambda layer, first, last, fingerprint: layer.ingest_optimism(
+            addresses, deployers, first, last, progress, fingerprint
+        ),
+        lambda results: {"without_receipt": sum(r.without_receipt for r in results)},
+        raw,
+        reload,
+        wait,
+    )
 
 
 def ingest(
